@@ -1,0 +1,44 @@
+# The two set-up commands: `make run` and `make test`. Everything they need is
+# installed from here (uv from PyPI, then the locked environment in .venv).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+LSN := $(VENV)/bin/lsn
+
+.PHONY: run test install install-dev eval bench clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen --no-dev
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml uv.lock
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+## make run: install, ingest the corpus if the index is empty, serve UI and API.
+run: install
+	$(LSN) ingest --if-empty
+	$(LSN) serve
+
+## make test: everything the tests need, then the tests.
+test: install-dev
+	$(VENV)/bin/python -m pytest -q
+
+## make eval: retrieval measures on the dev sets (needs an ingested corpus).
+eval: install
+	$(LSN) ingest
+	$(LSN) eval eval/testsets/*.jsonl
+
+## make bench: ingest and search timings (a table and bench/results.json).
+bench: install
+	$(VENV)/bin/python -m eval.bench
+
+clean:
+	rm -rf data

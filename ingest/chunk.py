@@ -1,0 +1,173 @@
+"""Structure-aware chunking: cleaned pages -> chunks with a section path.
+
+The cleaner leaves one paragraph per block ("\\n\\n"-separated) and headings as
+blocks of their own. Headings become the section path in the metadata; body
+text is cut at sentence boundaries into chunks of about ``target_words``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from simplemma.sentences import split_sentences
+
+from lsn_assistant.types import Chunk, Document
+
+_NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s+(\S.*)$")
+_MD = re.compile(r"^(#{1,6})\s+(.+)$")
+_END_PUNCT = re.compile(r"[.:;,!?…)\"“”»]$")
+# Abbreviations that end a "sentence" in simplemma's split but not in German prose.
+_NO_BREAK_AFTER = re.compile(r"\b(?:Mio|Mrd|Abb|Fig|Nr|Vgl|vgl|ggf|inkl|sog|z\.\s?B|u\.\s?a|bzw|ca|Tel|S|Bd|Jh|Std|Tsd)\.$")
+
+
+@dataclass
+class _Block:
+    text: str
+    page: int | None
+    heading_level: int = 0  # 0 = body
+
+
+def heading_level(par: str) -> int:
+    """0 for body text, else the heading's depth (1 = chapter)."""
+    line = par.strip()
+    if "\n" in line or not line:
+        return 0
+    m = _MD.match(line)
+    if m:
+        return len(m.group(1))
+    words = line.split()
+    if len(words) > 12 or len(line) > 100 or _END_PUNCT.search(line) or line.startswith(("- ", "• ")):
+        return 0
+    m = _NUMBERED.match(line)
+    if m and m.group(2)[:1].isalpha() and m.group(2)[:1].isupper():
+        return m.group(1).count(".") + 1
+    letters = [c for c in line if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters) and len(words) <= 8:
+        return 2
+    if len(words) >= 2 and line[:1].isupper() and not any(ch.isdigit() for ch in line[:1]):
+        return 3
+    return 0
+
+
+def _heading_text(par: str) -> str:
+    m = _MD.match(par.strip())
+    text = m.group(2) if m else par.strip()
+    return " ".join(text.split())
+
+
+def sentences(text: str, lang: str) -> list[str]:
+    """Sentences of one paragraph; list items stay whole lines."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        parts = list(split_sentences(line, lang=lang if lang in ("de", "en") else "de"))
+        merged: list[str] = []
+        for part in parts:
+            part = part.strip()
+            if merged and _NO_BREAK_AFTER.search(merged[-1]):
+                merged[-1] = merged[-1] + " " + part
+            else:
+                merged.append(part)
+        out.extend(p for p in merged if p)
+    return out
+
+
+def make_chunk_id(doc: str, text: str, occurrence: int) -> str:
+    h = hashlib.sha256(f"{doc}\x1f{occurrence}\x1f{text}".encode("utf-8")).hexdigest()
+    return h[:24]
+
+
+def chunk_document(
+    doc: Document,
+    cleaned_pages: list[tuple[int | None, str]],
+    target_words: int = 120,
+    max_words: int = 220,
+    overlap_sentences: int = 1,
+) -> list[Chunk]:
+    lang = doc.lang or "de"
+    blocks: list[_Block] = []
+    for page_no, text in cleaned_pages:
+        for par in re.split(r"\n\s*\n", text):
+            par = par.strip()
+            if par:
+                blocks.append(_Block(par, page_no, heading_level(par)))
+
+    stack: list[tuple[int, str]] = []  # (level, heading)
+    pending: list[tuple[str, int | None]] = []  # sentences of the chunk being built
+    pending_section = ""
+    out: list[tuple[str, str, int | None]] = []  # (text, section, page)
+
+    def n_words(items) -> int:
+        return sum(len(s.split()) for s, _ in items)
+
+    def flush(keep_overlap: bool) -> None:
+        nonlocal pending
+        if not pending:
+            return
+        body = " ".join(s for s, _ in pending).strip()
+        if body:
+            out.append((body, pending_section, pending[0][1]))
+        pending = pending[-overlap_sentences:] if keep_overlap and overlap_sentences else []
+
+    def section_path() -> str:
+        return " > ".join(h for _, h in stack)
+
+    for block in blocks:
+        if block.heading_level:
+            level = block.heading_level
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, _heading_text(block.text)))
+            if n_words(pending) >= target_words * 0.4:
+                flush(keep_overlap=False)
+                pending_section = section_path()
+            elif not pending:
+                pending_section = section_path()
+            continue
+        for sent in sentences(block.text, lang):
+            words = sent.split()
+            # An over-long "sentence" (a table, a list without stops) is cut by words.
+            pieces = [" ".join(words[i : i + max_words]) for i in range(0, len(words), max_words)] or [sent]
+            for piece in pieces:
+                if pending and n_words(pending) + len(piece.split()) > max_words:
+                    flush(keep_overlap=True)
+                    if n_words(pending) + len(piece.split()) > max_words:
+                        pending = []
+                if not pending:
+                    pending_section = section_path()
+                pending.append((piece, block.page))
+                if n_words(pending) >= target_words:
+                    flush(keep_overlap=True)
+    if pending and (not out or pending_is_new(pending, out)):
+        flush(keep_overlap=False)
+
+    seen: dict[str, int] = {}
+    chunks = []
+    for position, (text, section, page) in enumerate(out):
+        occurrence = seen.get(text, 0)
+        seen[text] = occurrence + 1
+        chunks.append(
+            Chunk(
+                chunk_id=make_chunk_id(doc.doc, text, occurrence),
+                doc=doc.doc,
+                text=text,
+                title=doc.title,
+                page=page,
+                section=section,
+                lang=doc.lang,
+                year=doc.year,
+                position=position,
+                doc_hash=doc.content_hash,
+            )
+        )
+    return chunks
+
+
+def pending_is_new(pending, out) -> bool:
+    """False when the leftover is only the overlap already ending the last chunk."""
+    body = " ".join(s for s, _ in pending).strip()
+    return bool(body) and not out[-1][0].endswith(body)

@@ -1,0 +1,133 @@
+"""The `lsn` command. Library errors become clean messages and exit codes here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .config import get_settings
+from .errors import LSNError
+
+app = typer.Typer(
+    help="LSN Assistant: ingest the Life Science Nord corpus, search it, serve it, evaluate it.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _fail(exc: Exception, code: int = 1) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: the corpus folder)"),
+    prune: Optional[bool] = typer.Option(None, "--prune/--no-prune", help="Remove indexed documents not among PATHS"),
+    as_json: bool = typer.Option(False, "--json", help="Print the ingest report as JSON"),
+) -> None:
+    """Clean, chunk and embed documents into the index, incrementally.
+
+    Example: lsn ingest            (sync the corpus folder)
+             lsn ingest new.pdf    (add or update one file)
+    """
+    from ingest.pipeline import ingest as run_ingest
+
+    try:
+        report = run_ingest(paths or None, prune=prune, progress=sys.stderr.isatty() or not as_json)
+    except LSNError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for f in report.files:
+            line = f"{f.status:9} {f.doc}"
+            if f.status in ("added", "updated"):
+                line += f"  ({f.chunks} chunks, {f.embedded} embedded, {f.deleted} removed)"
+            elif f.status == "removed":
+                line += f"  ({f.deleted} chunks removed)"
+            elif f.error:
+                line += f"  error: {f.error}"
+            typer.echo(line)
+        typer.echo(f"index: {report.index_size} chunks at {report.location}; {report.embedded} embedded in {report.seconds:.1f} s")
+    if report.failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="The question or keywords"),
+    k: int = typer.Option(10, "--k", help="Number of results"),
+    lang: Optional[list[str]] = typer.Option(None, "--lang", help="Only chunks in this language (de, en)"),
+    doc: Optional[list[str]] = typer.Option(None, "--doc", help="Only this document (file name)"),
+    year: Optional[list[int]] = typer.Option(None, "--year", help="Only documents of this year"),
+    as_json: bool = typer.Option(False, "--json", help="Print results as JSON"),
+) -> None:
+    """Search the index (hybrid dense + BM25).
+
+    Example: lsn search "Wie viele Mitglieder hat medways?" --k 5
+    """
+    from .assistant import Assistant
+
+    try:
+        results = Assistant.open().search(query, k=k, filters={"lang": lang, "doc": doc, "year": year})
+    except LSNError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps({"results": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2))
+        return
+    for r in results:
+        c = r.chunk
+        where = c.doc + (f" p.{c.page}" if c.page else "") + (f" — {c.section}" if c.section else "")
+        typer.echo(f"[{r.rank}] {r.score:.4f}  {where}  ({c.lang})")
+        text = c.text if len(c.text) < 400 else c.text[:400] + " …"
+        typer.echo("    " + text.replace("\n", " "))
+    if not results:
+        typer.echo("no results")
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, help="Interface to bind (default from settings)"),
+    port: Optional[int] = typer.Option(None, help="Port (default from settings)"),
+) -> None:
+    """Serve the HTTP API (and the UI where present)."""
+    import uvicorn
+
+    from .api import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+@app.command(name="eval")
+def eval_cmd(
+    testsets: list[Path] = typer.Argument(..., help="Test sets (JSONL, see eval/testsets)"),
+    k: int = typer.Option(10, "--k", help="Results retrieved per question"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the result JSON here"),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON instead of a table"),
+) -> None:
+    """Evaluate retrieval on test sets: hit@k, MRR, nDCG@10, key-fact recall@5.
+
+    Example: lsn eval eval/testsets/dev-*.jsonl
+    """
+    from eval.runner import run_eval
+
+    try:
+        result, table = run_eval(testsets, k=k)
+    except LSNError as exc:
+        _fail(exc)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(exc)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else table)
+
+
+if __name__ == "__main__":
+    app()

