@@ -29,6 +29,7 @@ def ingest(
     paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: the corpus folder)"),
     prune: Optional[bool] = typer.Option(None, "--prune/--no-prune", help="Remove indexed documents not among PATHS"),
     as_json: bool = typer.Option(False, "--json", help="Print the ingest report as JSON"),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the index already holds chunks"),
 ) -> None:
     """Clean, chunk and embed documents into the index, incrementally.
 
@@ -38,6 +39,13 @@ def ingest(
     from ingest.pipeline import ingest as run_ingest
 
     try:
+        if if_empty:
+            from .store import ChunkStore
+
+            size = ChunkStore(get_settings()).count()
+            if size:
+                typer.echo(f"index holds {size} chunks; not ingesting (run `lsn ingest` to sync)")
+                return
         report = run_ingest(paths or None, prune=prune, progress=sys.stderr.isatty() or not as_json)
     except LSNError as exc:
         _fail(exc)
