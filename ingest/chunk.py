@@ -57,9 +57,11 @@ def _heading_text(par: str) -> str:
     return " ".join(text.split())
 
 
-def sentences(text: str, lang: str) -> list[str]:
-    """Sentences of one paragraph; list items stay whole lines."""
-    out: list[str] = []
+def sentences(text: str, lang: str) -> list[tuple[str, str]]:
+    """Sentences of one paragraph, each with the separator that precedes it in
+    the source: "\n\n" opens the paragraph, "\n" a new line (list items stay
+    lines), " " inside a line."""
+    out: list[tuple[str, str]] = []
     for line in text.split("\n"):
         line = line.strip()
         if not line:
@@ -70,14 +72,16 @@ def sentences(text: str, lang: str) -> list[str]:
             part = part.strip()
             if merged and _NO_BREAK_AFTER.search(merged[-1]):
                 merged[-1] = merged[-1] + " " + part
-            else:
+            elif part:
                 merged.append(part)
-        out.extend(p for p in merged if p)
+        for i, part in enumerate(merged):
+            out.append((part, (" " if i else ("\n" if out else "\n\n"))))
     return out
 
 
-def make_chunk_id(doc: str, text: str, occurrence: int) -> str:
-    h = hashlib.sha256(f"{doc}\x1f{occurrence}\x1f{text}".encode("utf-8")).hexdigest()
+def make_chunk_id(doc: str, section: str, text: str, occurrence: int) -> str:
+    """Content hash of everything that is embedded: same id, same vector."""
+    h = hashlib.sha256(f"{doc}\x1f{occurrence}\x1f{section}\x1f{text}".encode("utf-8")).hexdigest()
     return h[:24]
 
 
@@ -97,18 +101,22 @@ def chunk_document(
                 blocks.append(_Block(par, page_no, heading_level(par)))
 
     stack: list[tuple[int, str]] = []  # (level, heading)
-    pending: list[tuple[str, int | None]] = []  # sentences of the chunk being built
+    # the chunk being built: (text, page, separator before it)
+    pending: list[tuple[str, int | None, str]] = []
     pending_section = ""
     out: list[tuple[str, str, int | None]] = []  # (text, section, page)
 
     def n_words(items) -> int:
-        return sum(len(s.split()) for s, _ in items)
+        return sum(len(t.split()) for t, _, _ in items)
+
+    def joined(items) -> str:
+        return "".join((sep if i else "") + t for i, (t, _, sep) in enumerate(items)).strip()
 
     def flush(keep_overlap: bool) -> None:
         nonlocal pending
         if not pending:
             return
-        body = " ".join(s for s, _ in pending).strip()
+        body = joined(pending)
         if body:
             out.append((body, pending_section, pending[0][1]))
         pending = pending[-overlap_sentences:] if keep_overlap and overlap_sentences else []
@@ -116,43 +124,55 @@ def chunk_document(
     def section_path() -> str:
         return " > ".join(h for _, h in stack)
 
+    def add(text: str, page: int | None, sep: str) -> None:
+        nonlocal pending, pending_section
+        if pending and n_words(pending) + len(text.split()) > max_words:
+            flush(keep_overlap=True)
+            if n_words(pending) + len(text.split()) > max_words:
+                pending = []
+        if not pending:
+            pending_section = section_path()
+        pending.append((text, page, sep))
+        if n_words(pending) >= target_words:
+            flush(keep_overlap=True)
+
+    page_of_pending = None
     for block in blocks:
+        # A new PDF page opens a new chunk once the current one has some body, so
+        # a citation's page number is the page its passage is on.
+        if block.page != page_of_pending and pending and n_words(pending) >= target_words * 0.4:
+            flush(keep_overlap=False)
+        page_of_pending = block.page
         if block.heading_level:
+            # A heading opens a new chunk unless the current one is still small;
+            # it stays in the text too (figure labels and numbered list lines look
+            # like headings, and a citation must find them).
+            if n_words(pending) >= target_words * 0.4:
+                flush(keep_overlap=False)
             level = block.heading_level
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, _heading_text(block.text)))
-            if n_words(pending) >= target_words * 0.4:
-                flush(keep_overlap=False)
+            if not pending:
                 pending_section = section_path()
-            elif not pending:
-                pending_section = section_path()
+            pending.append((block.text.strip(), block.page, "\n\n"))
             continue
-        for sent in sentences(block.text, lang):
+        for sent, sep in sentences(block.text, lang):
             words = sent.split()
             # An over-long "sentence" (a table, a list without stops) is cut by words.
-            pieces = [" ".join(words[i : i + max_words]) for i in range(0, len(words), max_words)] or [sent]
-            for piece in pieces:
-                if pending and n_words(pending) + len(piece.split()) > max_words:
-                    flush(keep_overlap=True)
-                    if n_words(pending) + len(piece.split()) > max_words:
-                        pending = []
-                if not pending:
-                    pending_section = section_path()
-                pending.append((piece, block.page))
-                if n_words(pending) >= target_words:
-                    flush(keep_overlap=True)
+            for i in range(0, len(words), max_words):
+                add(" ".join(words[i : i + max_words]), block.page, sep if i == 0 else " ")
     if pending and (not out or pending_is_new(pending, out)):
         flush(keep_overlap=False)
 
     seen: dict[str, int] = {}
     chunks = []
     for position, (text, section, page) in enumerate(out):
-        occurrence = seen.get(text, 0)
-        seen[text] = occurrence + 1
+        occurrence = seen.get(section + text, 0)
+        seen[section + text] = occurrence + 1
         chunks.append(
             Chunk(
-                chunk_id=make_chunk_id(doc.doc, text, occurrence),
+                chunk_id=make_chunk_id(doc.doc, section, text, occurrence),
                 doc=doc.doc,
                 text=text,
                 title=doc.title,
@@ -169,5 +189,5 @@ def chunk_document(
 
 def pending_is_new(pending, out) -> bool:
     """False when the leftover is only the overlap already ending the last chunk."""
-    body = " ".join(s for s, _ in pending).strip()
-    return bool(body) and not out[-1][0].endswith(body)
+    body = " ".join(t for t, _, _ in pending).strip()
+    return bool(body) and not " ".join(out[-1][0].split()).endswith(" ".join(body.split()))

@@ -149,6 +149,7 @@ def passage_text(chunk) -> str:
     The heading tells the embedder what a passage is about when the passage
     itself only says "it" or "the network" (measured on the dev set, see README).
     """
-    if chunk.section:
+    last = chunk.section.rsplit(" > ", 1)[-1]
+    if chunk.section and not chunk.text.startswith(last):
         return f"{chunk.section}\n{chunk.text}"
     return chunk.text

@@ -1,0 +1,87 @@
+"""Every test gets its own data directory and settings; nothing touches ./data."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lsn_assistant.config import get_settings
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    for key in list(os.environ):
+        if key.startswith("LSN_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("LSN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LSN_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.chdir(tmp_path)  # a stray .env in the repo must not leak in
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def excerpt(doc: str, start: str, n_chars: int = 1500) -> str:
+    """A real passage of a corpus file, beginning at ``start``."""
+    text = (CORPUS / doc).read_text(encoding="utf-8")
+    i = text.index(start)
+    return text[i : i + n_chars]
+
+
+def make_pdf(path: Path, pages: list[str]) -> Path:
+    """A real PDF with one text page per item (fpdf2, Latin-1 core font)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    pdf.output(str(path))
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real `chroma run` on a free loopback port, stopped after the test."""
+    port = free_port()
+    exe = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen(
+        [str(exe), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    import httpx
+
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not come up within 30 s")
+    yield url, proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
