@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 
 import pytest
 
@@ -32,11 +31,9 @@ def test_lexicon_file_is_packaged_small_and_licensed():
     assert "FreeDict" in text and "GPL" in text
 
 
-def test_default_is_cached_and_loads_fast():
+def test_default_is_cached_and_complete():
     lex = Lexicon(DATA_FILE)
-    t = time.perf_counter()
     assert len(lex.maps["de"]) > 50_000 and len(lex.maps["en"]) > 50_000
-    assert time.perf_counter() - t < 2.0  # < 1 s on the dev machine; slack for CI
     assert Lexicon.default() is Lexicon.default()
 
 
@@ -190,17 +187,6 @@ def test_expand_query_repeats_best_terms():
     assert toks.count("Investoren") == 2  # weight 1.0 -> twice
     assert toks.count("Schiff") == 1  # a lower-ranked translation once
     assert toks[0] in {"Boot", "Investoren", "Anleger"}
-
-
-def test_speed(lex):
-    q = "BioCon Valley apparently has an event format on a boat to attract investors. How does it work?"
-    lex.translate(q, "en", "de")  # warm-up: simplemma loads its model
-    lex.translate("Welche Hochschulen bieten Weiterbildung am Gemeinschaftsstand an?", "de", "en")
-    t = time.perf_counter()
-    for i in range(20):
-        lex.translate(f"{q} {i}", "en", "de")
-        lex.translate(f"Welche Hochschulen bieten Weiterbildung am Gemeinschaftsstand {i} an?", "de", "en")
-    assert (time.perf_counter() - t) / 40 < 0.02  # ~0.5 ms here; slack for CI
 
 
 def test_tokenize_marks_sentence_starts():
