@@ -38,6 +38,8 @@ def heading_level(par: str) -> int:
     if m:
         return len(m.group(1))
     words = line.split()
+    if re.search(r"\b(?:Dr|Prof)\.", line):
+        return 0  # a name: signatures and photo captions, not sections
     if len(words) > 12 or len(line) > 100 or _END_PUNCT.search(line) or line.startswith(("- ", "• ")):
         return 0
     m = _NUMBERED.match(line)
@@ -100,11 +102,26 @@ def chunk_document(
             if par:
                 blocks.append(_Block(par, page_no, heading_level(par)))
 
+    # A heading candidate counts only when body text follows it, directly or
+    # below deeper headings: figure labels are followed by more labels, a
+    # signature ("1. Vorsitzender ...") by nothing. The rest stays body text.
+    follows_body = False
+    for block in reversed(blocks):
+        if block.heading_level:
+            if not follows_body:
+                block.heading_level = 0
+        elif len(block.text.split()) >= 12:
+            follows_body = True
+        elif not block.text.rstrip().endswith(":"):
+            # a short lead-in ("Ziel:") sits between a heading and its body
+            follows_body = False
+
     stack: list[tuple[int, str]] = []  # (level, heading)
     # the chunk being built: (text, page, separator before it)
     pending: list[tuple[str, int | None, str]] = []
+    carried = 0  # leading items of `pending` that already end the previous chunk
     pending_section = ""
-    out: list[tuple[str, str, int | None]] = []  # (text, section, page)
+    out: list[list] = []  # [text, section, page]
 
     def n_words(items) -> int:
         return sum(len(t.split()) for t, _, _ in items)
@@ -113,23 +130,36 @@ def chunk_document(
         return "".join((sep if i else "") + t for i, (t, _, sep) in enumerate(items)).strip()
 
     def flush(keep_overlap: bool) -> None:
-        nonlocal pending
-        if not pending:
-            return
-        body = joined(pending)
-        if body:
-            out.append((body, pending_section, pending[0][1]))
+        nonlocal pending, carried
+        if pending[carried:]:
+            out.append([joined(pending), pending_section, pending[0][1]])
         pending = pending[-overlap_sentences:] if keep_overlap and overlap_sentences else []
+        carried = len(pending)
+
+    def close() -> None:
+        """End the chunk at a section boundary. A small remainder (the tail of a
+        section) joins the previous chunk rather than standing alone."""
+        nonlocal pending, carried
+        new = pending[carried:]
+        if not new:
+            pending, carried = [], 0
+            return
+        small = n_words(pending) < target_words * 0.4
+        if small and out and len(out[-1][0].split()) + n_words(new) <= max_words and new[0][1] == out[-1][2]:
+            out[-1][0] = out[-1][0] + new[0][2] + joined(new)
+            pending, carried = [], 0
+        else:
+            flush(keep_overlap=False)
 
     def section_path() -> str:
         return " > ".join(h for _, h in stack)
 
     def add(text: str, page: int | None, sep: str) -> None:
-        nonlocal pending, pending_section
+        nonlocal pending, pending_section, carried
         if pending and n_words(pending) + len(text.split()) > max_words:
             flush(keep_overlap=True)
             if n_words(pending) + len(text.split()) > max_words:
-                pending = []
+                pending, carried = [], 0
         if not pending:
             pending_section = section_path()
         pending.append((text, page, sep))
@@ -144,11 +174,8 @@ def chunk_document(
             flush(keep_overlap=False)
         page_of_pending = block.page
         if block.heading_level:
-            # A heading opens a new chunk unless the current one is still small;
-            # it stays in the text too (figure labels and numbered list lines look
-            # like headings, and a citation must find them).
-            if n_words(pending) >= target_words * 0.4:
-                flush(keep_overlap=False)
+            # A heading opens a new chunk and stays in its text.
+            close()
             level = block.heading_level
             while stack and stack[-1][0] >= level:
                 stack.pop()
@@ -162,8 +189,7 @@ def chunk_document(
             # An over-long "sentence" (a table, a list without stops) is cut by words.
             for i in range(0, len(words), max_words):
                 add(" ".join(words[i : i + max_words]), block.page, sep if i == 0 else " ")
-    if pending and (not out or pending_is_new(pending, out)):
-        flush(keep_overlap=False)
+    close()
 
     seen: dict[str, int] = {}
     chunks = []
@@ -185,9 +211,3 @@ def chunk_document(
             )
         )
     return chunks
-
-
-def pending_is_new(pending, out) -> bool:
-    """False when the leftover is only the overlap already ending the last chunk."""
-    body = " ".join(t for t, _, _ in pending).strip()
-    return bool(body) and not " ".join(out[-1][0].split()).endswith(" ".join(body.split()))

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .assistant import Assistant
 from .config import Settings, get_settings
@@ -16,12 +16,16 @@ from .errors import BadQuery, ConfigError, IndexEmpty, LSNError, StoreUnavailabl
 
 
 class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     doc: list[str] | None = None
     lang: list[str] | None = None
     year: list[int] | None = None
 
 
 class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     query: str = Field(..., description="What to look for, German or English")
     k: int = Field(10, ge=1, le=100)
     filters: Filters | None = None

@@ -72,7 +72,7 @@ class Assistant:
     def health(self) -> dict:
         return {
             "status": "ok",
-            "index_size": self.retriever.size,
+            "index_size": self.store.count(),  # asks the store: a lost server shows here
             "store": "server" if self.settings.chroma_url else "embedded",
             "embedders": self.store.embedders,
             "version": metadata.version("lsn-assistant"),

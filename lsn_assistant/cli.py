@@ -44,7 +44,10 @@ def ingest(
 
             size = ChunkStore(get_settings()).count()
             if size:
-                typer.echo(f"index holds {size} chunks; not ingesting (run `lsn ingest` to sync)")
+                if as_json:
+                    typer.echo(json.dumps({"files": [], "counts": {}, "embedded": 0, "index_size": size, "skipped": "index not empty"}))
+                else:
+                    typer.echo(f"index holds {size} chunks; not ingesting (run `lsn ingest` to sync)")
                 return
         report = run_ingest(paths or None, prune=prune, progress=sys.stderr.isatty() or not as_json)
     except LSNError as exc:

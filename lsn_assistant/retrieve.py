@@ -48,7 +48,8 @@ def lexical_text(chunk: Chunk) -> str:
 class QueryPlan:
     text: str
     lang: str
-    terms: dict[str, float]  # stemmed lexical terms with weights
+    terms: dict[str, float]  # stemmed lexical terms of the question, with weights
+    translated: dict[str, float]  # stemmed terms of its lexical translation
 
 
 class Retriever:
@@ -56,8 +57,9 @@ class Retriever:
         self.store = store
         self.settings = settings
         self._lock = threading.Lock()
+        # chosen with scripts/ablate_retrieval.py on the dev sets (README)
         self.weights = {"dense_e5": 1.0, "dense_use": 0.5, "bm25": 1.0}
-        self.translation_weight = 0.5
+        self.translation_weight = 1.0
         self.reload()
 
     def reload(self) -> None:
@@ -84,14 +86,15 @@ class Retriever:
         terms: dict[str, float] = {}
         for t in analyze(query, lang):
             terms[t] = terms.get(t, 0.0) + 1.0
+        translated: dict[str, float] = {}
         if self.settings.cross_lingual:
             from .translate import Lexicon
 
             other = OTHER.get(lang, "de")
             for term, w in Lexicon.default().translate(query, lang, other):
                 for stem in analyze(term, other):
-                    terms[stem] = max(terms.get(stem, 0.0), self.translation_weight * w)
-        return QueryPlan(query, lang, terms)
+                    translated[stem] = max(translated.get(stem, 0.0), w)
+        return QueryPlan(query, lang, terms, translated)
 
     def _mask(self, filters: dict | None) -> np.ndarray | None:
         if not filters:
@@ -105,8 +108,20 @@ class Retriever:
             mask &= np.isin(self._year, [int(y) for y in filters["year"]])
         return mask
 
-    def lexical_ranking(self, plan: QueryPlan, n: int, mask: np.ndarray | None) -> list[str]:
-        scores = self.lexical.scores(plan.terms)
+    def lexical_ranking(
+        self, terms: dict[str, float], n: int, mask: np.ndarray | None, plan: QueryPlan | None = None
+    ) -> list[str]:
+        """BM25 ranking. With a plan that has a translation, chunks in the other
+        language are scored with the question's terms plus the translated ones,
+        chunks in its own language with its terms only (there the translation's
+        wrong senses are noise); one list, so neither language gets a bonus."""
+        scores = self.lexical.scores(terms)
+        if plan is not None and plan.translated:
+            merged = dict(terms)
+            for t, w in plan.translated.items():
+                merged[t] = max(merged.get(t, 0.0), self.translation_weight * w)
+            other = self._lang != plan.lang
+            scores = np.where(other, self.lexical.scores(merged), scores)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:n]
@@ -139,7 +154,7 @@ class Retriever:
             if twin is None:
                 keep.append(cid)
             elif c.lang == query_lang and self.by_id[twin].lang != query_lang:
-                keep[keep.index(twin)] = cid  # same place, the question's language
+                keep[keep.index(twin)] = cid  # its twin's place, in the question's language
                 dropped[twin] = cid
             else:
                 dropped[cid] = twin
@@ -148,6 +163,17 @@ class Retriever:
         return keep, dropped
 
     # ---- the whole thing
+
+    def candidate_lists(self, query: str, n: int, filters: dict | None = None) -> tuple[QueryPlan, dict[str, list[str]]]:
+        """Every ranked list that fusion combines, best first."""
+        plan = self.plan(query)
+        where = where_clause(filters)
+        mask = self._mask(filters)
+        lists: dict[str, list[str]] = {}
+        for emb in self.store.embedders:
+            lists[f"dense_{emb}"] = self.dense_ranking(emb, query, n, where)
+        lists["bm25"] = self.lexical_ranking(plan.terms, n, mask, plan)
+        return plan, lists
 
     def search(self, query: str, k: int = 10, filters: dict | None = None) -> list[ScoredChunk]:
         query = (query or "").strip()
@@ -159,19 +185,16 @@ class Retriever:
             raise BadQuery("k must be between 1 and 100")
         if not self.size:
             raise IndexEmpty("the index is empty: run `lsn ingest` first")
-        plan = self.plan(query)
-        n = max(self.settings.candidate_k, k * 3)
-        where = where_clause(filters)
-        mask = self._mask(filters)
-        lists: dict[str, list[str]] = {}
-        for emb in self.store.embedders:
-            lists[f"dense_{emb}"] = self.dense_ranking(emb, query, n, where)
-        lists["bm25"] = self.lexical_ranking(plan, n, mask)
+        plan, lists = self.candidate_lists(query, max(self.settings.candidate_k, k * 3), filters)
         fused = rrf(lists, self.weights, self.settings.rrf_k)
         ids = [cid for cid, _, _ in fused]
         info = {cid: (score, ranks) for cid, score, ranks in fused}
         if self.settings.dedupe_threshold < 1.0:
-            ids, _ = self.collapse_duplicates(ids, plan.lang, k)
+            ids, dropped = self.collapse_duplicates(ids, plan.lang, k)
+            # a twin moved into its partner's place also takes that place's score
+            for twin, cid in dropped.items():
+                if cid in info and twin in info and info[twin][0] > info[cid][0]:
+                    info[cid] = (info[twin][0], info[cid][1])
         out = []
         for rank, cid in enumerate(ids[:k], start=1):
             score, ranks = info[cid]

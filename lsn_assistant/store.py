@@ -100,7 +100,7 @@ def _connect(settings: Settings):
             )
         except Exception as exc:  # the client pings the server on creation
             raise StoreUnavailable(
-                f"Chroma server at {settings.chroma_url} is not reachable ({exc.__class__.__name__}); "
+                f"Chroma server at {settings.chroma_url} is not reachable ({exc}); "
                 "start it (`chroma run`) or unset LSN_CHROMA_URL to use the embedded store"
             ) from exc
     path = settings.chroma_path
