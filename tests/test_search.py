@@ -64,7 +64,8 @@ def index(tmp_path_factory) -> Settings:
     (corpus / MASTERPLAN).write_text(excerpt(MASTERPLAN, "3.2 Das Management von Life Science Nord", 1500), encoding="utf-8")
     (corpus / STRATEGY_2030).write_text(excerpt(STRATEGY_2030, "1. Sichtbarkeit von LSN erhöhen", 1200), encoding="utf-8")
     shutil.copy(CORPUS / "manifest.toml", corpus)  # the real titles, years and languages
-    settings = clean_settings(data_dir=root / "data", corpus_dir=corpus)
+    # small chunks: several per document, so ranking and filters have something to choose
+    settings = clean_settings(data_dir=root / "data", corpus_dir=corpus, chunk_words=80, chunk_max_words=150)
     report = ingest(settings=settings, progress=False)
     assert not report.failed and report.index_size >= 5
     return settings
