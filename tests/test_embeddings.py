@@ -1,0 +1,51 @@
+"""The embedders: offline, deterministic, and the same through llama-index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lsn_assistant.embeddings import REGISTRY, get_embedder, passage_text
+from lsn_assistant.errors import ConfigError
+from lsn_assistant.llama_embeddings import LSNEmbedding
+from lsn_assistant.types import Chunk
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_llama_index_class_embeds_like_the_engine(name):
+    engine = get_embedder(name)
+    wrapped = LSNEmbedding(name)
+    text = "Der Masterplan beschreibt vier strategische Handlungsfelder."
+    a = engine.embed_passages([text])[0]
+    b = np.array(wrapped.get_text_embedding(text))
+    assert a.shape == b.shape and float(a @ b) > 0.999
+    q = np.array(wrapped.get_query_embedding("Welche Handlungsfelder nennt der Masterplan?"))
+    assert abs(float(np.linalg.norm(q)) - 1.0) < 1e-3
+
+
+def test_parallel_passages_equal_single_calls():
+    e5 = get_embedder("e5", threads=2)
+    texts = [f"Satz Nummer {i} über Medizintechnik in Kiel und Lübeck." for i in range(5)]
+    together = e5.embed_passages(texts)
+    alone = np.stack([e5.embed_passages([t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_multilingual_neighbours():
+    use = get_embedder("use")
+    de, en, other = use.embed_passages(
+        ["Das Cluster vereint rund 250 Akteure.", "The cluster brings together around 250 stakeholders.", "Der Hafen von Kiel ist groß."]
+    )
+    assert float(de @ en) > float(de @ other)
+
+
+def test_section_is_embedded_with_the_passage():
+    c = Chunk(chunk_id="x", doc="d", text="Die Agentur koordiniert.", section="3 Akteure > 3.2 Management")
+    assert passage_text(c).startswith("3 Akteure > 3.2 Management\n")
+    starts = Chunk(chunk_id="y", doc="d", text="3.2 Management\n\nDie Agentur koordiniert.", section="3 Akteure > 3.2 Management")
+    assert passage_text(starts) == starts.text
+
+
+def test_unknown_embedder_is_a_clear_error():
+    with pytest.raises(ConfigError, match="unknown embedder"):
+        get_embedder("bert")
