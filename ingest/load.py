@@ -160,12 +160,12 @@ def load_document(path: Path, manifest_entry: dict | None = None, data: bytes | 
         raise IngestError(str(path), "the file is empty")
     kind = sniff(data, name)
     suffix = path.suffix.lower()
-    if kind == "unknown" or (suffix not in SUPPORTED):
-        raise IngestError(str(path), f"unsupported file type (supported: {', '.join(SUPPORTED)})")
     if suffix == ".pdf" and kind != "pdf":
         raise IngestError(str(path), "named .pdf but the content is not a PDF")
     if suffix == ".docx" and kind != "docx":
         raise IngestError(str(path), "named .docx but the content is not a Word document")
+    if kind == "unknown" or (suffix not in SUPPORTED):
+        raise IngestError(str(path), f"unsupported file type (supported: {', '.join(SUPPORTED)})")
     if kind == "pdf":
         pages = load_pdf(data, str(path))
     elif kind == "docx":
