@@ -1,4 +1,5 @@
-"""`lsn eval`: run test sets through the public Assistant API and score them."""
+"""`lsn eval`: run test sets through the public Assistant API and score them:
+retrieval (``eval.retrieval``) and, unless turned off, answers (``eval.answers``)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from pathlib import Path
 
 from lsn_assistant import Assistant
 
+from .answers import evaluate_answers
+from .answers import format_table as format_answer_table
 from .retrieval import evaluate_retrieval, format_table
 from .testset import load_testset
 
 
-def run_eval(testsets: list[Path], k: int = 10, assistant: Assistant | None = None) -> tuple[dict, str]:
+def run_eval(
+    testsets: list[Path], k: int = 10, assistant: Assistant | None = None, answers: bool = True
+) -> tuple[dict, str]:
     questions = []
     for path in testsets:
         questions.extend(load_testset(path))
@@ -25,4 +30,12 @@ def run_eval(testsets: list[Path], k: int = 10, assistant: Assistant | None = No
     result = evaluate_retrieval(questions, search, index_chunks, k=k)
     result["seconds"] = round(time.perf_counter() - start, 2)
     result["testsets"] = [str(p) for p in testsets]
-    return result, format_table(result)
+    table = format_table(result)
+    if answers:
+        start = time.perf_counter()
+        result["answers"] = evaluate_answers(
+            questions, lambda q: assistant.ask(q.question).to_dict(), assistant.settings.corpus_dir
+        )
+        result["answers"]["seconds"] = round(time.perf_counter() - start, 2)
+        table += "\n\n" + format_answer_table(result["answers"])
+    return result, table

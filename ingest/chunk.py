@@ -11,15 +11,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from simplemma.sentences import split_sentences
-
+from lsn_assistant.text import sentences  # noqa: F401  (re-exported: tests and callers use ingest.chunk.sentences)
 from lsn_assistant.types import Chunk, Document
 
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s+(\S.*)$")
 _MD = re.compile(r"^(#{1,6})\s+(.+)$")
 _END_PUNCT = re.compile(r"[.:;,!?…)\"“”»]$")
-# Abbreviations that end a "sentence" in simplemma's split but not in German prose.
-_NO_BREAK_AFTER = re.compile(r"\b(?:Mio|Mrd|Abb|Fig|Nr|Vgl|vgl|ggf|inkl|sog|z\.\s?B|u\.\s?a|bzw|ca|Tel|S|Bd|Jh|Std|Tsd)\.$")
 
 
 @dataclass
@@ -57,28 +54,6 @@ def _heading_text(par: str) -> str:
     m = _MD.match(par.strip())
     text = m.group(2) if m else par.strip()
     return " ".join(text.split())
-
-
-def sentences(text: str, lang: str) -> list[tuple[str, str]]:
-    """Sentences of one paragraph, each with the separator that precedes it in
-    the source: "\n\n" opens the paragraph, "\n" a new line (list items stay
-    lines), " " inside a line."""
-    out: list[tuple[str, str]] = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        parts = list(split_sentences(line, lang=lang if lang in ("de", "en") else "de"))
-        merged: list[str] = []
-        for part in parts:
-            part = part.strip()
-            if merged and _NO_BREAK_AFTER.search(merged[-1]):
-                merged[-1] = merged[-1] + " " + part
-            elif part:
-                merged.append(part)
-        for i, part in enumerate(merged):
-            out.append((part, (" " if i else ("\n" if out else "\n\n"))))
-    return out
 
 
 def make_chunk_id(doc: str, section: str, text: str, occurrence: int) -> str:

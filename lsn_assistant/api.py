@@ -3,11 +3,12 @@ routes stay thin over ``Assistant``."""
 
 from __future__ import annotations
 
+import json
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from .assistant import Assistant
@@ -48,6 +49,60 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
 
 
+class HistoryTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=20000)
+    citations: list[dict[str, Any]] | None = Field(
+        None, description="An assistant turn's citations as /api/ask returned them (their docs scope a follow-up)"
+    )
+    docs: list[str] | None = None
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., description="The question, German or English")
+    history: list[HistoryTurn] = Field(default_factory=list, max_length=50)
+    filters: Filters | None = None
+    k: int | None = Field(None, ge=1, le=20, description="Passages the answer may draw from")
+
+    def args(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "history": [t.model_dump(exclude_none=True) for t in self.history],
+            "filters": self.filters.model_dump(exclude_none=True) if self.filters else None,
+            "k": self.k,
+        }
+
+
+class CitationOut(BaseModel):
+    n: int
+    chunk_id: str
+    doc: str
+    title: str
+    page: int | None
+    section: str
+    quote: str
+    text: str
+    lang: str = ""
+
+
+class AskResponse(BaseModel):
+    answer: str
+    language: str
+    abstained: bool
+    citations: list[CitationOut]
+    timings_ms: dict[str, float]
+    mode: str
+    notice: str | None = None
+    related: list[SearchResult] = []
+    question: str = ""
+    standalone: str = ""
+    evidence: dict[str, Any] = {}
+
+
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
     settings = settings or get_settings()
     state: dict[str, Any] = {"assistant": assistant}
@@ -60,7 +115,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         try:
-            get_assistant()  # load models and the lexical index before the first request
+            get_assistant().warm_up()  # load models and indexes before the first request
         except LSNError:
             pass  # served as 503 per request, with the reason
         yield
@@ -79,6 +134,24 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         filters = req.filters.model_dump(exclude_none=True) if req.filters else None
         results = get_assistant().search(req.query, k=req.k, filters=filters)
         return SearchResponse(results=[SearchResult(**r.to_dict()) for r in results])
+
+    @app.post("/api/ask", response_model=AskResponse)
+    def ask(req: AskRequest) -> AskResponse:
+        return AskResponse(**get_assistant().ask(**req.args()).to_dict())
+
+    @app.post("/api/ask/stream")
+    def ask_stream(req: AskRequest):
+        """Server-sent events: ``data: {json}`` per event (delta…, citations, done)."""
+        events = get_assistant().ask_stream(**req.args())  # bad input raises here: a 4xx, not a stream
+
+        def sse():
+            try:
+                for event in events:
+                    yield f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+            except LSNError as exc:
+                yield f"data: {json.dumps({'type': 'error', 'detail': str(exc)}, ensure_ascii=False)}\n\n"
+
+        return StreamingResponse(sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.get("/health")
     def health():

@@ -102,6 +102,47 @@ def search(
 
 
 @app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question, German or English"),
+    k: Optional[int] = typer.Option(None, "--k", help="Passages the answer may draw from (1-20)"),
+    lang: Optional[list[str]] = typer.Option(None, "--lang", help="Only passages in this language (de, en)"),
+    doc: Optional[list[str]] = typer.Option(None, "--doc", help="Only this document (file name)"),
+    year: Optional[list[int]] = typer.Option(None, "--year", help="Only documents of this year"),
+    as_json: bool = typer.Option(False, "--json", help="Print the answer structure as JSON"),
+) -> None:
+    """Answer a question from the documents, with numbered sources.
+
+    Example: lsn ask "Wie viele Mitglieder hat medways?"
+    """
+    from .answer import labels
+    from .assistant import Assistant
+
+    try:
+        answer = Assistant.open().ask(question, filters={"lang": lang, "doc": doc, "year": year}, k=k)
+    except LSNError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    lab = labels(answer.language)
+    if answer.notice:
+        typer.echo(f"({answer.notice})\n")
+    typer.echo(answer.text)
+    if answer.citations:
+        typer.echo(f"\n{lab['sources']}:")
+        for c in answer.citations:
+            where = c.doc + (f", {lab['page']} {c.page}" if c.page else "") + (f" — {c.section}" if c.section else "")
+            typer.echo(f"[{c.n}] {where}")
+            typer.echo(f"    „{' '.join(c.quote.split())}“" if answer.language == "de" else f"    \"{' '.join(c.quote.split())}\"")
+    if answer.abstained and answer.related:
+        typer.echo(f"\n{lab['related']}:")
+        for r in answer.related:
+            where = r["doc"] + (f", {lab['page']} {r['page']}" if r.get("page") else "") + (f" — {r['section']}" if r.get("section") else "")
+            text = " ".join(r["text"].split())
+            typer.echo(f"- {where}\n    {text[:300]}{' …' if len(text) > 300 else ''}")
+
+
+@app.command()
 def serve(
     host: Optional[str] = typer.Option(None, help="Interface to bind (default from settings)"),
     port: Optional[int] = typer.Option(None, help="Port (default from settings)"),
@@ -121,15 +162,18 @@ def eval_cmd(
     k: int = typer.Option(10, "--k", help="Results retrieved per question"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the result JSON here"),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON instead of a table"),
+    answers: bool = typer.Option(True, "--answers/--no-answers", help="Also ask every question and score the answers"),
 ) -> None:
-    """Evaluate retrieval on test sets: hit@k, MRR, nDCG@10, key-fact recall@5.
+    """Evaluate retrieval (hit@k, MRR, nDCG@10, key-fact recall@5) and answers
+    (key-fact recall, citation validity, cited gold, abstention, language,
+    groundedness) on test sets.
 
     Example: lsn eval eval/testsets/dev-*.jsonl
     """
     from eval.runner import run_eval
 
     try:
-        result, table = run_eval(testsets, k=k)
+        result, table = run_eval(testsets, k=k, answers=answers)
     except LSNError as exc:
         _fail(exc)
     except (FileNotFoundError, ValueError) as exc:

@@ -171,9 +171,11 @@ class Retriever:
         top = np.argsort(-scores, kind="stable")[:n]
         return [self.chunks[i].chunk_id for i in top if scores[i] > 0]
 
-    def dense_ranking(self, embedder: str, query: str, n: int, where: dict | None) -> list[str]:
+    def dense_ranking(self, embedder: str, query: str, n: int, where: dict | None, trace: dict | None = None) -> list[str]:
         emb = get_embedder(embedder, self.settings.embed_threads)
         vec = emb.embed_queries([query])[0]
+        if trace is not None:  # the caller's own request: answers reuse the query vector
+            trace.setdefault("qvec", {})[embedder] = vec
         return [cid for cid, _ in self.store.query(embedder, vec, n, where) if cid in self.by_id]
 
     def collapse_duplicates(self, ids: list[str], query_lang: str, limit: int) -> tuple[list[str], dict[str, str]]:
@@ -208,14 +210,19 @@ class Retriever:
 
     # ---- the whole thing
 
-    def candidate_lists(self, query: str, n: int, filters: dict | None = None) -> tuple[QueryPlan, dict[str, list[str]]]:
-        """Every ranked list that fusion combines, best first."""
+    def candidate_lists(
+        self, query: str, n: int, filters: dict | None = None, trace: dict | None = None
+    ) -> tuple[QueryPlan, dict[str, list[str]]]:
+        """Every ranked list that fusion combines, best first. ``trace``, when
+        given, receives the plan and the query vectors (for the answer layer)."""
         plan = self.plan(query)
+        if trace is not None:
+            trace["plan"] = plan
         where = where_clause(filters)
         mask = self._mask(filters)
         lists: dict[str, list[str]] = {}
         for emb in self.store.embedders:
-            lists[f"dense_{emb}"] = self.dense_ranking(emb, query, n, where)
+            lists[f"dense_{emb}"] = self.dense_ranking(emb, query, n, where, **({"trace": trace} if trace is not None else {}))
         lists["bm25"] = self.lexical_ranking(plan.terms, n, mask, plan)
         mentioned = self.mentioned_docs(plan)
         if mentioned:
@@ -235,7 +242,7 @@ class Retriever:
             if any(names(w, t) for t in terms for w in words)
         }
 
-    def search(self, query: str, k: int = 10, filters: dict | None = None) -> list[ScoredChunk]:
+    def search(self, query: str, k: int = 10, filters: dict | None = None, trace: dict | None = None) -> list[ScoredChunk]:
         query = (query or "").strip()
         if not query:
             raise BadQuery("the query is empty")
@@ -245,7 +252,8 @@ class Retriever:
             raise BadQuery("k must be between 1 and 100")
         if not self.size:
             raise IndexEmpty("the index is empty: run `lsn ingest` first")
-        plan, lists = self.candidate_lists(query, max(self.settings.candidate_k, k * 3), filters)
+        extra = {"trace": trace} if trace is not None else {}
+        plan, lists = self.candidate_lists(query, max(self.settings.candidate_k, k * 3), filters, **extra)
         fused = rrf(lists, self.weights, self.settings.rrf_k)
         ids = [cid for cid, _, _ in fused]
         info = {cid: (score, ranks) for cid, score, ranks in fused}

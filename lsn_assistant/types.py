@@ -74,3 +74,56 @@ class ScoredChunk:
             "year": c.year,
             "text": c.text,
         }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What an answer's ``[n]`` marker points to: the exact supporting span
+    (``quote``, verbatim from ``text``) in one chunk, with its provenance."""
+
+    n: int
+    chunk_id: str
+    doc: str
+    title: str
+    page: int | None
+    section: str
+    quote: str  # a substring of ``text``
+    text: str  # the whole chunk
+    lang: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with inline ``[n]`` markers, each resolving to a citation, or
+    an abstention (``abstained``: the documents do not answer) with the closest
+    passages in ``related``."""
+
+    text: str
+    language: str  # the question's language; the framing words are in it
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    mode: str = "extractive"  # "extractive" | "llm"
+    notice: str | None = None  # e.g. why the LLM was not used
+    related: tuple[dict, ...] = ()  # ScoredChunk.to_dict() of the closest passages when abstaining
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    question: str = ""  # the question as asked
+    standalone: str = ""  # what was searched (a follow-up with the carried-over terms)
+    evidence: dict = field(default_factory=dict)  # the abstention features, for inspection
+
+    def to_dict(self) -> dict:
+        return {
+            "answer": self.text,
+            "language": self.language,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "mode": self.mode,
+            "notice": self.notice,
+            "related": [dict(r) for r in self.related],
+            "timings_ms": {k: round(float(v), 1) for k, v in self.timings_ms.items()},
+            "question": self.question,
+            "standalone": self.standalone,
+            "evidence": dict(self.evidence),
+        }

@@ -69,7 +69,7 @@ def test_bench_smoke(corpus, queries, tmp_path, capsys):
     result = json.loads(out.read_text(encoding="utf-8"))
 
     for key in ("machine", "settings", "embedders", "first_ingest", "rerun_ingest", "rerun_ingest_cli",
-                "search", "embedders_raw", "ingest_vs_raw", "memory", "targets", "passed"):
+                "search", "ask", "embedders_raw", "ingest_vs_raw", "memory", "targets", "passed"):
         assert key in result, key
     m = result["machine"]
     assert m["cpu_count"] >= 1 and m["python"].startswith("3.")
@@ -113,7 +113,10 @@ def test_bench_smoke(corpus, queries, tmp_path, capsys):
     assert mem["peak_rss_mb"] >= mem["rss_after_load_mb"] > 0
 
     names = {t["name"]: t for t in result["targets"]}
-    assert set(names) == {"rerun_ingest_s", "search_p50_ms", "rerun_embedded"}
+    assert set(names) == {"rerun_ingest_s", "search_p50_ms", "ask_p50_ms", "rerun_embedded"}
+    ask = result["ask"]
+    assert ask["total"]["n"] == len(QUESTIONS) and ask["first_round"]["n"] == len(QUESTIONS)
+    assert {"retrieve", "sentences", "select"} <= set(ask["parts"])
     assert names["rerun_embedded"]["pass"] is True
     assert all(isinstance(t["pass"], bool) for t in names.values())
     assert result["passed"] == all(t["pass"] for t in names.values())
