@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, excerpt
+from conftest import CORPUS, excerpt, clean_settings
 
 STRATEGY_EN = "lsn-cluster-strategy-2024-en.txt"
 STRATEGY_DE = "lsn-clusterstrategie-2024-de.txt"
@@ -29,14 +29,6 @@ def passage(doc: str, start: str, end: str) -> str:
     return text[: text.index(end) + len(end)] + "\n"
 
 
-def clean_settings(**values):
-    from lsn_assistant.config import Settings
-
-    with pytest.MonkeyPatch.context() as mp:
-        for key in list(os.environ):
-            if key.startswith("LSN_"):
-                mp.delenv(key)
-        return Settings(_env_file=None, **values)
 
 
 @lru_cache(maxsize=1)

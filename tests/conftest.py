@@ -30,6 +30,18 @@ def isolated_settings(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
+def clean_settings(**values):
+    """Settings from the given values only: no LSN_* variable, no .env file.
+    (The autouse isolation is function-scoped; a module-scoped index needs this.)"""
+    from lsn_assistant.config import Settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        for key in list(os.environ):
+            if key.startswith("LSN_"):
+                mp.delenv(key)
+        return Settings(_env_file=None, **values)
+
+
 def excerpt(doc: str, start: str, n_chars: int = 1500) -> str:
     """A real passage of a corpus file, beginning at ``start``."""
     text = (CORPUS / doc).read_text(encoding="utf-8")

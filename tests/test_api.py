@@ -10,7 +10,7 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import CORPUS, excerpt, free_port
+from conftest import CORPUS, excerpt, free_port, clean_settings
 from ingest.pipeline import ingest
 from lsn_assistant import Assistant
 from lsn_assistant.api import create_app
@@ -21,13 +21,6 @@ STRATEGY_2030 = "lsn-strategie-2030-de.txt"
 RESULT_KEYS = {"rank", "score", "chunk_id", "doc", "title", "page", "section", "lang", "text"}
 
 
-def clean_settings(**values) -> Settings:
-    """Settings from the given values only: no LSN_* variable, no .env file."""
-    with pytest.MonkeyPatch.context() as mp:
-        for key in list(os.environ):
-            if key.startswith("LSN_"):
-                mp.delenv(key)
-        return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from conftest import CORPUS, excerpt
+from conftest import CORPUS, excerpt, clean_settings
 from ingest.pipeline import ingest
 from lsn_assistant.cli import app
 from lsn_assistant.config import Settings, get_settings
@@ -22,13 +22,6 @@ RESULT_KEYS = {"rank", "score", "chunk_id", "doc", "title", "page", "section", "
 runner = CliRunner()
 
 
-def clean_settings(**values) -> Settings:
-    """Settings from the given values only: no LSN_* variable, no .env file."""
-    with pytest.MonkeyPatch.context() as mp:
-        for key in list(os.environ):
-            if key.startswith("LSN_"):
-                mp.delenv(key)
-        return Settings(_env_file=None, **values)
 
 
 def write_corpus(folder, with_2030: bool = True):

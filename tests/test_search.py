@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import CORPUS, excerpt
+from conftest import CORPUS, excerpt, clean_settings
 from ingest.pipeline import ingest
 from lsn_assistant import Assistant
 from lsn_assistant.config import Settings, get_settings
@@ -36,14 +36,6 @@ def passage(doc: str, start: str, end: str) -> str:
     return text[: text.index(end) + len(end)] + "\n"
 
 
-def clean_settings(**values) -> Settings:
-    """Settings from the given values only: no LSN_* variable, no .env file.
-    (The autouse isolation is function-scoped; a module-scoped index needs this.)"""
-    with pytest.MonkeyPatch.context() as mp:
-        for key in list(os.environ):
-            if key.startswith("LSN_"):
-                mp.delenv(key)
-        return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import CORPUS, excerpt, free_port
+from conftest import CORPUS, excerpt, free_port, clean_settings
 from ingest.pipeline import ingest
 from lsn_assistant import Assistant
 from lsn_assistant.api import create_app
@@ -26,13 +26,6 @@ MASTERPLAN = "lsn-masterplan-2009-de.txt"
 LSN = Path(sys.executable).parent / "lsn"
 
 
-def clean_settings(**values) -> Settings:
-    """Settings from the given values only: no LSN_* variable, no .env file."""
-    with pytest.MonkeyPatch.context() as mp:
-        for key in list(os.environ):
-            if key.startswith("LSN_"):
-                mp.delenv(key)
-        return Settings(_env_file=None, **values)
 
 
 def write_corpus(folder: Path, masterplan: bool = True) -> Path:
