@@ -6,21 +6,16 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 LSN := $(VENV)/bin/lsn
 
-.PHONY: run test install install-dev eval bench clean
+.PHONY: run test install eval bench clean
 
+# One environment for running and testing: a --no-dev sync by `make run` would
+# remove pytest from under `make test` (its stamp would still say installed).
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen --no-dev
+	$(UV) sync --frozen
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml uv.lock
-	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen
-	@touch $@ $(VENV)/.installed
-
 install: $(VENV)/.installed
-
-install-dev: $(VENV)/.installed-dev
 
 ## make run: install, ingest the corpus if the index is empty, serve UI and API.
 run: install
@@ -28,7 +23,7 @@ run: install
 	$(LSN) serve
 
 ## make test: everything the tests need, then the tests.
-test: install-dev
+test: install
 	$(VENV)/bin/python -m pytest -q
 
 ## make eval: retrieval measures on the dev sets (needs an ingested corpus).
