@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from eval.metrics import doc_key, key_fact_recall, match_passages, mean
+from eval.retrieval import render_blocks
 from eval.testset import TYPES, Question, fold
 from lsn_assistant.answer import LABELS
 from lsn_assistant.lexical import analyze
@@ -289,22 +290,13 @@ def format_table(result: dict[str, Any]) -> str:
     then the abstention confusion table."""
     blocks = [("", [("overall", result["summary"])]), ("by type", list(result["by_type"].items())),
               ("by language", list(result["by_lang"].items()))]
-    width = max([len("overall")] + [len(name) + 2 for _, rows in blocks for name, _ in rows])
-
     def fmt(v: Any, key: str) -> str:
         if not isinstance(v, (int, float)):
             return "-"
         return f"{v:.0f}" if key == "answer_words" else f"{v:.3f}"
 
-    header = f"{'answers':<{width}} {'n':>4} " + " ".join(f"{label:>8}" for _, label in _COLS)
-    rule = "-" * len(header)
-    lines = [header, rule]
-    for title, rows in blocks:
-        if title:
-            lines.append(title)
-        for name, agg in rows:
-            label = name if not title else f"  {name}"
-            lines.append(f"{label:<{width}} {agg.get('n', 0):>4} " + " ".join(f"{fmt(agg.get(k), k):>8}" for k, _ in _COLS))
+    lines = render_blocks(blocks, _COLS, corner="answers", fmt=fmt)
+    rule = lines[1]
     lines.append(rule)
     c = result["confusion"]
     lines.append("abstention      abstained  answered")

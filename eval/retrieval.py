@@ -174,6 +174,27 @@ _COLS: tuple[tuple[str, str], ...] = (
 )
 
 
+def render_blocks(
+    blocks: list[tuple[str, list[tuple[str, dict]]]],
+    cols: Sequence[tuple[str, str]],
+    corner: str = "",
+    fmt: Callable[[Any, str], str] | None = None,
+) -> list[str]:
+    """Header, rule and one fixed-width row per (name, aggregate) of each titled
+    block, ``n`` on every row; ``fmt(value, key)`` formats a cell (default 0.000)."""
+    fmt = fmt or (lambda v, key: f"{v:.3f}" if isinstance(v, (int, float)) else "-")
+    width = max([len("overall")] + [len(name) + 2 for _, rows in blocks for name, _ in rows])
+    header = f"{corner:<{width}} {'n':>4} " + " ".join(f"{label:>8}" for _, label in cols)
+    lines = [header, "-" * len(header)]
+    for title, rows in blocks:
+        if title:
+            lines.append(title)
+        for name, agg in rows:
+            label = name if not title else f"  {name}"
+            lines.append(f"{label:<{width}} {agg.get('n', 0):>4} " + " ".join(f"{fmt(agg.get(k), k):>8}" for k, _ in cols))
+    return lines
+
+
 def format_table(result: dict[str, Any], sections: Sequence[str] = ("by_type", "by_lang")) -> str:
     """A fixed-width text table of an ``evaluate_retrieval`` result: overall, then
     one block per section (default by type and by language), ``n`` on every row."""
@@ -181,22 +202,8 @@ def format_table(result: dict[str, Any], sections: Sequence[str] = ("by_type", "
     titles = {"by_type": "by type", "by_lang": "by language", "by_doc": "by document"}
     for s in sections:
         blocks.append((titles.get(s, s), list(result.get(s, {}).items())))
-    width = max([len("overall")] + [len(name) + 2 for _, rows in blocks for name, _ in rows])
-
-    def fmt(v: Any) -> str:
-        return f"{v:.3f}" if isinstance(v, (int, float)) else "-"
-
-    header = f"{'':<{width}} {'n':>4} " + " ".join(f"{label:>8}" for _, label in _COLS)
-    rule = "-" * len(header)
-    lines = [header, rule]
-    for title, rows in blocks:
-        if title:
-            lines.append(title)
-        for name, agg in rows:
-            label = name if not title else f"  {name}"
-            lines.append(
-                f"{label:<{width}} {agg.get('n', 0):>4} " + " ".join(f"{fmt(agg.get(key)):>8}" for key, _ in _COLS)
-            )
+    lines = render_blocks(blocks, _COLS)
+    rule = lines[1]
     s = result["summary"]
     lines.append(rule)
     lines.append(

@@ -118,6 +118,30 @@ def _parse_item(item: object, where: str) -> tuple[Question | None, list[str]]:
     )
 
 
+def _read_items(lines: list[str], label: str):
+    """Each non-blank line parsed: ``(where, question or None, problems)``,
+    where the problems include bad JSON and a duplicate id; ``label`` names the
+    file in ``where`` ("FILE:LINE (id)")."""
+    seen: dict[str, int] = {}
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield f"{label}:{n}", None, [f"{label}:{n}: not valid JSON: {e}"]
+            continue
+        qid = item.get("id") if isinstance(item, dict) else None
+        where = f"{label}:{n}" + (f" ({qid})" if qid else "")
+        q, bad = _parse_item(item, where)
+        if isinstance(qid, str) and qid:
+            if qid in seen:
+                bad.append(f"{where}: duplicate id {qid!r} (first on line {seen[qid]})")
+            else:
+                seen[qid] = n
+        yield where, q, bad
+
+
 def load_testset(path: str | Path) -> list[Question]:
     """Load a JSONL test set.
 
@@ -133,23 +157,7 @@ def load_testset(path: str | Path) -> list[Question]:
         raise TestsetError(f"{path}: cannot read test set: {e}") from e
     questions: list[Question] = []
     problems: list[str] = []
-    seen: dict[str, int] = {}
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as e:
-            problems.append(f"{path}:{n}: not valid JSON: {e}")
-            continue
-        qid = item.get("id") if isinstance(item, dict) else None
-        where = f"{path}:{n}" + (f" ({qid})" if qid else "")
-        q, bad = _parse_item(item, where)
-        if isinstance(qid, str) and qid:
-            if qid in seen:
-                bad.append(f"{where}: duplicate id {qid!r} (first on line {seen[qid]})")
-            else:
-                seen[qid] = n
+    for _, q, bad in _read_items(lines, str(path)):
         if bad:
             problems.extend(bad)
         elif q is not None:
@@ -176,28 +184,12 @@ def check_testset(path: str | Path, corpus_dir: str | Path) -> list[str]:
         if p.is_file() and not p.name.startswith(".")
     }
     problems: list[str] = []
-    seen: dict[str, int] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
         return [f"{path}: cannot read test set: {e}"]
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as e:
-            problems.append(f"{path.name}:{n}: not valid JSON: {e}")
-            continue
-        qid = item.get("id") if isinstance(item, dict) else None
-        where = f"{path.name}:{n}" + (f" ({qid})" if qid else "")
-        q, bad = _parse_item(item, where)
+    for where, q, bad in _read_items(lines, path.name):
         problems.extend(bad)
-        if isinstance(qid, str) and qid:
-            if qid in seen:
-                problems.append(f"{where}: duplicate id {qid!r} (first on line {seen[qid]})")
-            else:
-                seen[qid] = n
         if q is None:
             continue
         if q.type == "unanswerable":
