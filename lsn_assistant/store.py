@@ -23,7 +23,6 @@ from .config import Settings  # noqa: E402
 from .errors import ConfigError, StoreUnavailable  # noqa: E402
 from .types import Chunk  # noqa: E402
 
-_META_KEYS = ("doc", "title", "page", "section", "lang", "year", "position", "doc_hash", "n_chunks")
 _PAGE_SIZE = 2000  # Chroma caps the number of records per get/add call
 
 
