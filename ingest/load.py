@@ -66,9 +66,26 @@ def load_pdf(data: bytes, path: str) -> list[Page]:
     return pages
 
 
+# A .docx is a zip: refuse one that unpacks to far more than any real document
+# (a decompression bomb) before python-docx inflates it.
+MAX_UNPACKED = 200 * 1024 * 1024
+MAX_RATIO = 100  # above 10 MB unpacked
+
+
+def check_zip_size(data: bytes, path: str) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(max(i.file_size, 0) for i in z.infolist())
+    except zipfile.BadZipFile as exc:
+        raise IngestError(path, f"not a readable .docx ({exc})") from exc
+    if unpacked > MAX_UNPACKED or (unpacked > 10 * 1024 * 1024 and unpacked > MAX_RATIO * len(data)):
+        raise IngestError(path, f"the .docx is too large when unpacked ({unpacked / 1e6:.0f} MB from {len(data) / 1e6:.1f} MB)")
+
+
 def load_docx(data: bytes, path: str) -> list[Page]:
     import docx
 
+    check_zip_size(data, path)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:

@@ -32,6 +32,7 @@ from lsn_assistant.types import Chunk, Document
 from .chunk import chunk_document
 from .clean import clean_pages
 from lsn_assistant.language import detect_language
+from lsn_assistant import library
 from .load import SUPPORTED, load_document, read_manifest
 
 # Bump when cleaning or chunking changes what a file turns into.
@@ -57,6 +58,7 @@ class IngestReport:
     embedded: int = 0
     index_size: int = 0
     location: str = ""
+    prepared: int = 0  # answer sentences embedded after the ingest (lsn ingest)
 
     @property
     def failed(self) -> list[FileReport]:
@@ -73,6 +75,7 @@ class IngestReport:
             "index_size": self.index_size,
             "seconds": round(self.seconds, 3),
             "location": self.location,
+            "prepared_sentences": self.prepared,
         }
 
 
@@ -148,17 +151,28 @@ def ingest(
 ) -> IngestReport:
     """Bring the index in line with the given files (default: the corpus folder).
 
+    Without paths it syncs the document library: the corpus folder and the
+    uploads folder, without the corpus documents removed through the API or UI
+    (``lsn_assistant.library``). Naming a removed document's file brings it back.
+
     ``prune`` removes documents of the index that are not among the files found;
-    it defaults to True when ingesting the default corpus folder.
+    it defaults to True when syncing the library.
     """
     start = time.perf_counter()
     settings = settings or get_settings()
     store = store or ChunkStore(settings)
+    gone = library.removed(settings)
     if not paths:
-        paths = [settings.corpus_dir]
+        paths = library.sources(settings)
         prune = True if prune is None else prune
+    else:
+        named = {Path(p).name for p in paths if Path(p).is_file()}
+        if gone & named:
+            gone -= named
+            library.set_removed(settings, gone)
     report = IngestReport(location=store.location)
     files, problems = discover([Path(p) for p in paths])
+    files = [(f, entry) for f, entry in files if f.name not in gone]
     report.files.extend(problems)
 
     states = {emb: store.doc_states(emb) for emb in store.embedders}

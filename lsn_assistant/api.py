@@ -1,19 +1,44 @@
-"""The HTTP API (FastAPI). One router per resource is overkill for now; the
-routes stay thin over ``Assistant``."""
+"""The HTTP API (FastAPI) and, mounted at ``/``, the Gradio UI: one app.
+
+Routes stay thin over ``Assistant``. Read endpoints are open; write endpoints
+(upload, delete) need ``Authorization: Bearer <LSN_API_KEY>``. Every error is a
+JSON ``{"detail": ...}`` with a 4xx (bad input, key, missing document) or 503
+(no index, store unreachable) status; an unexpected failure is a 500 with a
+generic message, never a stack trace. ``/v1/chat/completions`` speaks the
+OpenAI protocol so existing chat clients can use the assistant."""
 
 from __future__ import annotations
 
 import json
+import logging
+import time
+import uuid
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from .assistant import Assistant
+from .auth import bearer, check_api_key
 from .config import Settings, get_settings
-from .errors import BadQuery, ConfigError, IndexEmpty, LSNError, StoreUnavailable
+from .errors import (
+    BadQuery,
+    ConfigError,
+    Conflict,
+    Forbidden,
+    IndexEmpty,
+    IngestError,
+    LSNError,
+    NotFound,
+    StoreUnavailable,
+    UploadRejected,
+)
+
+log = logging.getLogger(__name__)
 
 
 class Filters(BaseModel):
@@ -103,6 +128,112 @@ class AskResponse(BaseModel):
     evidence: dict[str, Any] = {}
 
 
+class DocumentOut(BaseModel):
+    doc: str
+    title: str
+    year: int | None = None
+    langs: list[str]
+    chunks: int
+    pages: int | None = None
+    source: str = Field(..., description="corpus | upload | index (only the index knows it)")
+
+
+class DocumentsResponse(BaseModel):
+    documents: list[DocumentOut]
+    index_size: int
+
+
+# ---- OpenAI-compatible chat
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # [{"type": "text", "text": ...}, ...]
+            return "\n".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """The fields an OpenAI chat client sends; sampling options are accepted and ignored."""
+
+    model: str = "lsn-assistant"
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=100)
+    stream: bool = False
+    filters: Filters | None = None
+    k: int | None = Field(None, ge=1, le=20)
+
+    def args(self) -> dict[str, Any]:
+        turns = [m for m in self.messages if m.role in ("user", "assistant")]
+        if not turns or turns[-1].role != "user":
+            raise BadQuery("the last message must be the user's question")
+        return {
+            "question": turns[-1].text(),
+            "history": [{"role": m.role, "content": m.text()} for m in turns[:-1]],
+            "filters": self.filters.model_dump(exclude_none=True) if self.filters else None,
+            "k": self.k,
+        }
+
+
+MODEL_ID = "lsn-assistant"
+
+
+def with_sources(answer: dict) -> str:
+    """The answer text with its sources appended, for clients that only show text."""
+    text = answer["answer"]
+    if answer.get("notice"):
+        text = f"{text}\n\n_{answer['notice']}_"
+    if not answer["citations"]:
+        return text
+    head = "Quellen" if answer["language"] == "de" else "Sources"
+    page = "S." if answer["language"] == "de" else "p."
+    lines = []
+    for c in answer["citations"]:
+        where = c["title"] + (f", {page} {c['page']}" if c.get("page") else "") + (f", {c['section']}" if c.get("section") else "")
+        quote = " ".join(c["quote"].split())
+        lines.append(f"[{c['n']}] {where}: \"{quote}\"")
+    return f"{text}\n\n{head}:\n" + "\n".join(lines)
+
+
+def _usage(question: str, text: str) -> dict[str, int]:
+    # words, not model tokens: there is no tokenizer in the extractive path
+    p, c = len(question.split()), len(text.split())
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+def _status(exc: LSNError) -> int:
+    if isinstance(exc, UploadRejected):
+        return exc.status
+    for cls, status in ((BadQuery, 400), (Forbidden, 403), (NotFound, 404), (Conflict, 409), (IngestError, 422),
+                        (StoreUnavailable, 503), (IndexEmpty, 503), (ConfigError, 503)):
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+UPLOAD_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "pdf, docx, txt or md"},
+                        "title": {"type": "string"},
+                        "year": {"type": "integer"},
+                        "lang": {"type": "string", "enum": ["de", "en"]},
+                    },
+                }
+            }
+        },
+    }
+}
+FORM_OVERHEAD = 64 * 1024  # multipart headers and the small fields around the file
+
+
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
     settings = settings or get_settings()
     state: dict[str, Any] = {"assistant": assistant}
@@ -120,44 +251,191 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             pass  # served as 503 per request, with the reason
         yield
 
-    app = FastAPI(title="LSN Assistant", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="LSN Assistant",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Questions about the Life Science Nord strategy documents, answered from the documents "
+        "with citations. Write endpoints need `Authorization: Bearer <LSN_API_KEY>`.",
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
 
     @app.exception_handler(LSNError)
     async def _lsn_error(request: Request, exc: LSNError):
-        status = 400 if isinstance(exc, BadQuery) else 503 if isinstance(exc, (StoreUnavailable, IndexEmpty)) else 500
-        if isinstance(exc, ConfigError):
-            status = 503
+        status = _status(exc)
+        if status >= 500:
+            log.exception("request failed: %s", exc)
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
-    @app.post("/api/search", response_model=SearchResponse)
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__}); the server log has the details"},
+                            status_code=500)
+
+    def authorize(request: Request) -> None:
+        check_api_key(settings, bearer(request.headers.get("authorization")))
+
+    # ---- search and answers
+
+    @app.post("/api/search", response_model=SearchResponse, tags=["answers"])
     def search(req: SearchRequest) -> SearchResponse:
         filters = req.filters.model_dump(exclude_none=True) if req.filters else None
         results = get_assistant().search(req.query, k=req.k, filters=filters)
         return SearchResponse(results=[SearchResult(**r.to_dict()) for r in results])
 
-    @app.post("/api/ask", response_model=AskResponse)
+    @app.post("/api/ask", response_model=AskResponse, tags=["answers"])
     def ask(req: AskRequest) -> AskResponse:
         return AskResponse(**get_assistant().ask(**req.args()).to_dict())
 
-    @app.post("/api/ask/stream")
-    def ask_stream(req: AskRequest):
-        """Server-sent events: ``data: {json}`` per event (delta…, citations, done)."""
-        events = get_assistant().ask_stream(**req.args())  # bad input raises here: a 4xx, not a stream
-
-        def sse():
+    def sse(events, encode) -> StreamingResponse:
+        def body():
             try:
                 for event in events:
-                    yield f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+                    yield from encode(event)
             except LSNError as exc:
                 yield f"data: {json.dumps({'type': 'error', 'detail': str(exc)}, ensure_ascii=False)}\n\n"
+            except Exception as exc:  # noqa: BLE001 - the status line is sent; say it in the stream
+                log.exception("stream failed")
+                yield f"data: {json.dumps({'type': 'error', 'detail': f'internal error ({type(exc).__name__})'})}\n\n"
 
-        return StreamingResponse(sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
-    @app.get("/health")
+    @app.post("/api/ask/stream", tags=["answers"])
+    def ask_stream(req: AskRequest):
+        """Server-sent events: ``data: {json}`` per event (delta…, [reset], citations, done)."""
+        events = get_assistant().ask_stream(**req.args())  # bad input raises here: a 4xx, not a stream
+        return sse(events, lambda e: [f"data: {json.dumps(e, ensure_ascii=False)}\n\n"])
+
+    # ---- documents
+
+    @app.get("/api/documents", response_model=DocumentsResponse, tags=["documents"])
+    def documents() -> DocumentsResponse:
+        a = get_assistant()
+        return DocumentsResponse(documents=[DocumentOut(**d) for d in a.documents()], index_size=a.retriever.size)
+
+    @app.post("/api/documents", tags=["documents"], openapi_extra=UPLOAD_SCHEMA)
+    async def upload(request: Request):
+        """Add or update a document (pdf, docx, txt, md; the type is checked by
+        content). Returns the ingest report. Needs the API key."""
+        authorize(request)  # before reading a byte of the body
+        limit = int(settings.max_upload_mb * 1024 * 1024)
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+            raise UploadRejected(f"the upload is {int(declared) / 1e6:.1f} MB; the limit is {settings.max_upload_mb:g} MB", 413)
+        try:
+            form = await request.form(max_files=1, max_fields=10)
+        except Exception as exc:  # noqa: BLE001 - starlette's parse errors vary by version
+            raise BadQuery(f"send the document as multipart/form-data with a 'file' field ({exc})") from exc
+        try:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise BadQuery("send the document as multipart/form-data with a 'file' field")
+            data = await upload.read(limit + 1)
+            year = form.get("year")
+            if year not in (None, "") and not str(year).strip().isdigit():
+                raise BadQuery("year must be a whole number")
+            args = {
+                "title": str(form.get("title") or "") or None,
+                "year": int(year) if year not in (None, "") else None,
+                "lang": str(form.get("lang") or "") or None,
+            }
+            if len(data) > limit:
+                raise UploadRejected(f"the file is larger than {settings.max_upload_mb:g} MB; the limit is {settings.max_upload_mb:g} MB", 413)
+            report = await run_in_threadpool(get_assistant().add_document, upload.filename or "", data, **args)
+        finally:
+            await form.close()
+        status = 422 if report["counts"].get("failed") else 200
+        return JSONResponse(report, status_code=status)
+
+    @app.delete("/api/documents/{doc}", tags=["documents"])
+    def delete(doc: str, request: Request):
+        """Remove a document from the index (and an uploaded file from disk). Needs the API key."""
+        authorize(request)
+        return get_assistant().delete_document(doc)
+
+    # ---- OpenAI-compatible chat
+
+    @app.get("/v1/models", tags=["openai"])
+    def models():
+        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "lsn"}]}
+
+    @app.post("/v1/chat/completions", tags=["openai"])
+    def chat_completions(req: ChatRequest):
+        """OpenAI chat completions: the last user message is the question, the
+        earlier turns its history. The reply's text carries the sources; the
+        structured citations are in ``citations`` (and in the last stream chunk)."""
+        args = req.args()
+        cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        created = int(time.time())
+        if not req.stream:
+            answer = get_assistant().ask(**args).to_dict()
+            text = with_sources(answer)
+            return {
+                "id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": _usage(args["question"], text),
+                "citations": answer["citations"],
+                "abstained": answer["abstained"],
+            }
+        events = get_assistant().ask_stream(**args)
+
+        def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+            obj = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+            return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
+
+        sent = {"text": ""}
+
+        def encode(event: dict):
+            if event["type"] == "delta":
+                if not sent["text"]:
+                    yield chunk({"role": "assistant", "content": ""})
+                sent["text"] += event["text"]
+                yield chunk({"content": event["text"]})
+            elif event["type"] == "done":
+                answer = event["answer"]
+                # a chat client cannot take text back: a withdrawn LLM draft is followed by the final answer
+                tail = with_sources(answer)
+                tail = tail[len(answer["answer"]):] if sent["text"].strip() == answer["answer"].strip() else "\n\n" + tail
+                yield chunk({"content": tail}, None)
+                yield chunk({}, "stop", citations=answer["citations"], abstained=answer["abstained"])
+                yield "data: [DONE]\n\n"
+
+        return sse(events, encode)
+
+    @app.get("/health", tags=["service"])
     def health():
         try:
             return get_assistant().health()
         except LSNError as exc:
             return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
 
+    api_paths = [r for r in app.routes if getattr(r, "path", "").startswith(("/api/", "/v1/"))]
+
+    def unknown(rest: str, request: Request):
+        """Under /api and /v1 a wrong path or method is a JSON 404/405, not the UI's page."""
+        from starlette.routing import Match
+
+        if any(r.matches(request.scope)[0] == Match.PARTIAL for r in api_paths):
+            return JSONResponse({"detail": f"{request.method} is not allowed here"}, status_code=405)
+        return JSONResponse({"detail": f"no such endpoint: {request.url.path}"}, status_code=404)
+
+    for prefix in ("/api", "/v1"):
+        app.add_api_route(f"{prefix}/{{rest:path}}", unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                          include_in_schema=False)
+
+    if settings.ui:
+        try:
+            from ui.app import mount_ui
+        except ImportError as exc:  # the UI is optional for API-only deployments
+            log.warning("UI not mounted: %s", exc)
+        else:
+            app = mount_ui(app, get_assistant, settings)
     return app

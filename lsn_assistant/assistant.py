@@ -13,13 +13,14 @@ import time
 from collections.abc import Iterator
 from importlib import metadata
 
-from .answer import Answerer, ground_markers, labels
+from .answer import Answerer, labels
 from .config import Settings, get_settings
 from .conversation import Resolved, Turn, parse_history, resolve
-from .errors import BadQuery, IndexEmpty
+from .errors import BadQuery, IndexEmpty, LSNError
 from .retrieve import MAX_QUERY_CHARS, Retriever
 from .store import ChunkStore
-from .types import Answer, ScoredChunk
+from .text import sentence_spans
+from .types import Answer, Citation, ScoredChunk
 
 MAX_ASK_K = 20
 
@@ -56,7 +57,8 @@ class Assistant:
         self.store = store
         self.retriever = Retriever(store, settings)
         self.answerer = Answerer(self.retriever, settings)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one writer (upload, delete) at a time
+        self._llm_cached: tuple | None = None
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> "Assistant":
@@ -115,34 +117,59 @@ class Assistant:
         return resolve(question, turns, mentioned, self._known_word, doc_terms)
 
     def _llm(self):
-        """The configured LLM answerer, or (None, notice). The hook for
-        ``lsn_assistant.llm``: ``get_llm(settings)`` returns None when no LLM is
-        configured, else an object with ``answer(question, passages, lang, history) -> str``."""
-        try:
+        """The configured LLM (``lsn_assistant.llm.GroundedLLM``) or None, and
+        the reason when its set-up failed. Built once per Assistant."""
+        if self._llm_cached is None:
             from . import llm as llm_module
-        except ImportError:
-            return None, None
-        try:
-            return llm_module.get_llm(self.settings), None
-        except Exception as exc:  # noqa: BLE001 - a broken LLM set-up must not stop answers
-            return None, f"{type(exc).__name__}: {exc}"
+
+            try:
+                self._llm_cached = (llm_module.get_llm(self.settings), None)
+            except Exception as exc:  # noqa: BLE001 - a broken LLM set-up must not stop answers
+                self._llm_cached = (None, f"{type(exc).__name__}: {exc}")
+        return self._llm_cached
+
+    def _llm_passages(self, llm, resolved: Resolved, turns: list[Turn], filters: dict | None, k: int):
+        """The standalone question (condensed by the LLM when there is a
+        history) and the passages for it: retrieved with the question and with
+        its translation into the other language, fused by rank."""
+        standalone = resolved.standalone
+        if turns:
+            history = [{"role": t.role, "content": t.content} for t in turns]
+            standalone = llm.condense(resolved.question, history)
+        lists = [self.retriever.search(standalone, k=k, filters=filters)]
+        other = "en" if resolved.language == "de" else "de"
+        translated = llm.translate(standalone, other) if self.settings.cross_lingual else standalone
+        if translated.strip() and translated.strip().lower() != standalone.strip().lower():
+            lists.append(self.retriever.search(translated, k=k, filters=filters))
+        return standalone, fuse_ranked(lists, k)
 
     def _llm_answer(self, llm, resolved: Resolved, turns: list[Turn], filters: dict | None, k: int) -> Answer:
+        return _drain(self._llm_events(llm, resolved, turns, filters, k))
+
+    def _llm_events(self, llm, resolved: Resolved, turns: list[Turn], filters: dict | None, k: int) -> Iterator[dict]:
+        """Checked answer pieces as the LLM writes them (``delta`` events with
+        citation numbers already final), then ``{"type": "answer"}``. Raises
+        LLMUnavailable (possibly after some deltas) when the server fails."""
         t0 = time.perf_counter()
         lang = resolved.language
-        hits = self.retriever.search(resolved.standalone, k=k, filters=filters)
+        standalone, hits = self._llm_passages(llm, resolved, turns, filters, k)
         t1 = time.perf_counter()
         history = [{"role": t.role, "content": t.content} for t in turns]
-        result = llm.answer(resolved.question, hits, lang, history) if hits else None
-        # str(result) is the text with [n] markers; ``quotes`` (n -> sentence of
-        # passage n) and ``abstained`` are used where the LLM layer gives them
-        text, citations = ground_markers(str(result or ""), hits, lang, getattr(result, "quotes", None) or {})
-        timings = {"retrieve": (t1 - t0) * 1000, "llm": (time.perf_counter() - t1) * 1000}
+        numbers = CitationNumbers(hits)
+        stream = llm.answer_stream(resolved.question, hits, lang, history)
+        for piece in stream:
+            yield {"type": "delta", "text": numbers.renumber(piece)}
+        result = stream.result
+        timings = {"retrieve": (t1 - t0) * 1000, **(result.timings_ms if result else {})}
         timings["total"] = (time.perf_counter() - t0) * 1000
-        if getattr(result, "abstained", False) or not citations:  # nothing grounded: the passages did not answer
-            return Answer(labels(lang)["abstain"], lang, True, (), "llm", None, tuple(h.to_dict() for h in hits[:3]),
-                          timings, resolved.question, resolved.standalone)
-        return Answer(text, lang, False, tuple(citations), "llm", None, (), timings, resolved.question, resolved.standalone)
+        text = numbers.renumber(result.text) if result else ""
+        citations = numbers.citations(result.quotes if result else {})
+        base = dict(language=lang, mode="llm", timings_ms=timings, question=resolved.question, standalone=standalone)
+        if result is None or result.abstained or not citations:
+            answer = Answer(labels(lang)["abstain"], abstained=True, related=tuple(h.to_dict() for h in hits[:3]), **base)
+        else:
+            answer = Answer(text.strip(), abstained=False, citations=tuple(citations), **base)
+        yield {"type": "answer", "answer": answer}
 
     def _extractive(self, resolved: Resolved, filters: dict | None, k: int) -> Answer:
         a = self.answerer
@@ -169,38 +196,68 @@ class Assistant:
         return self._ask(question, turns, flt, k, t0)
 
     def _ask(self, question: str, turns: list[Turn], flt: dict | None, k: int, t0: float) -> Answer:
+        return _drain(self._events(question, turns, flt, k, t0))
+
+    def _events(self, question: str, turns: list[Turn], flt: dict | None, k: int, t0: float) -> Iterator[dict]:
+        """The one answer path behind ``ask`` and ``ask_stream``: ``delta``
+        events, possibly a ``reset`` (what was streamed is withdrawn: the LLM
+        failed mid-answer or its answer did not survive the checks), then
+        ``{"type": "answer"}``."""
         resolved = self.resolve(question, turns)
         llm, problem = self._llm()
         answer = None
+        streamed = ""
         if llm is not None:
+            from .llm import LLMUnavailable
+
             try:
-                answer = self._llm_answer(llm, resolved, turns, flt, k)
-            except Exception as exc:  # noqa: BLE001 - unreachable, slow or failing: answer extractively
+                for event in self._llm_events(llm, resolved, turns, flt, k):
+                    if event["type"] == "delta":
+                        streamed += event["text"]
+                        yield event
+                    else:
+                        answer = event["answer"]
+            except LLMUnavailable as exc:
+                problem = str(exc)
+            except LSNError:
+                raise  # the store or the input, not the LLM: the caller's 4xx/503
+            except Exception as exc:  # noqa: BLE001 - a failing LLM layer must not stop answers
                 problem = f"{type(exc).__name__}: {exc}"
         if answer is None:
             answer = self._extractive(resolved, flt, k)
+        if streamed and streamed.strip() != answer.text.strip():
+            yield {"type": "reset"}
+            streamed = ""
+        if not streamed:
+            for piece in stream_pieces(answer.text):
+                yield {"type": "delta", "text": piece}
         notice = labels(resolved.language)["llm_failed"].format(reason=problem) if problem else answer.notice
         timings = dict(answer.timings_ms)
         timings["total"] = (time.perf_counter() - t0) * 1000
-        return dataclasses.replace(answer, notice=notice, timings_ms=timings)
+        yield {"type": "answer", "answer": dataclasses.replace(answer, notice=notice, timings_ms=timings)}
 
     def ask_stream(
         self, question: str, history: list[dict] | None = None, filters: dict | None = None, k: int | None = None
     ) -> Iterator[dict]:
         """``ask`` as events: ``{"type": "delta", "text"}`` pieces of the answer
-        text as it forms, then ``{"type": "citations", "citations": [...]}``, then
-        ``{"type": "done", "answer": {...}}`` (the whole ``Answer.to_dict()``).
-        Bad input raises here, before the first event."""
+        text as it forms (with an LLM: as the model writes, sentence by
+        sentence, after the checks); ``{"type": "reset"}`` if what was streamed
+        is withdrawn (the LLM failed mid-answer; the extractive answer follows);
+        then ``{"type": "citations", "citations": [...]}`` and ``{"type":
+        "done", "answer": {...}}`` (the whole ``Answer.to_dict()``, whose text is
+        authoritative). Bad input raises here, before the first event."""
         t0 = time.perf_counter()
         question, turns, flt, k = self._check(question, history, filters, k)
         return self._stream(question, turns, flt, k, t0)
 
     def _stream(self, question, turns, flt, k, t0) -> Iterator[dict]:
-        answer = self._ask(question, turns, flt, k, t0)
-        for piece in stream_pieces(answer.text):
-            yield {"type": "delta", "text": piece}
-        yield {"type": "citations", "citations": [c.to_dict() for c in answer.citations]}
-        yield {"type": "done", "answer": answer.to_dict()}
+        for event in self._events(question, turns, flt, k, t0):
+            if event["type"] != "answer":
+                yield event
+                continue
+            answer = event["answer"]
+            yield {"type": "citations", "citations": [c.to_dict() for c in answer.citations]}
+            yield {"type": "done", "answer": answer.to_dict()}
 
     def prepare_answers(self) -> int:
         """Embed the sentences of the whole index for answers now (cached under
@@ -208,13 +265,55 @@ class Assistant:
         return self.answerer.prepare()
 
     def documents(self) -> list[dict]:
+        """The indexed documents: doc, title, year, langs, chunks, pages, and
+        where the file is (``corpus``, ``upload``, or ``index`` when only the
+        index knows it)."""
+        from . import library
+
         docs: dict[str, dict] = {}
         for c in self.retriever.chunks:
-            d = docs.setdefault(c.doc, {"doc": c.doc, "title": c.title, "year": c.year, "langs": set(), "chunks": 0})
+            d = docs.setdefault(c.doc, {"doc": c.doc, "title": c.title, "year": c.year, "langs": set(), "chunks": 0,
+                                        "pages": set()})
             d["chunks"] += 1
             if c.lang:
                 d["langs"].add(c.lang)
-        return [{**d, "langs": sorted(d["langs"])} for d in docs.values()]
+            if c.page:
+                d["pages"].add(c.page)
+        return [
+            {**d, "langs": sorted(d["langs"]), "pages": len(d["pages"]) or None,
+             "source": library.origin(self.settings, d["doc"]) or "index"}
+            for d in sorted(docs.values(), key=lambda d: d["doc"])
+        ]
+
+    def add_document(
+        self, filename: str, data: bytes, title: str | None = None, year: int | None = None, lang: str | None = None
+    ) -> dict:
+        """Store an uploaded file in the library and ingest it (only what
+        changed is embedded); returns the ingest report. A file that is too big,
+        not what its name says, corrupt or encrypted is refused before anything
+        is replaced (``UploadRejected``, ``Conflict``)."""
+        from ingest.pipeline import ingest
+
+        from . import library
+
+        with self._lock:
+            path = library.store_upload(self.settings, filename, data, title, year, lang)
+            report = ingest([path], self.settings, self.store, progress=False)
+            self.refresh()
+            report.prepared = self.answerer.prepare([c for c in self.retriever.chunks if c.doc == path.name])
+        return report.to_dict()
+
+    def delete_document(self, doc: str) -> dict:
+        """Take a document out of the index and the library (an uploaded file
+        is deleted; a corpus file stays on disk, marked removed)."""
+        from . import library
+
+        with self._lock:
+            indexed = any(c.doc == doc for c in self.retriever.chunks)
+            where = library.forget(self.settings, doc, indexed)
+            deleted = self.store.delete_doc(doc) if indexed else 0
+            self.refresh()
+        return {"doc": doc, "deleted_chunks": deleted, "source": where, "index_size": self.store.count()}
 
     def health(self) -> dict:
         return {
@@ -222,8 +321,85 @@ class Assistant:
             "index_size": self.store.count(),  # asks the store: a lost server shows here
             "store": "server" if self.settings.chroma_url else "embedded",
             "embedders": self.store.embedders,
-            "version": metadata.version("lsn-assistant"),
+            "llm": self.llm_status(),
+            "versions": {name: _version(name) for name in ("lsn-assistant", "chromadb", "llama-index-core", "gradio")},
         }
+
+    def llm_status(self) -> dict:
+        """``{"mode": "extractive"}``, or the LLM's provider, model, URL and
+        whether it answers right now (a 2 s ping)."""
+        llm, problem = self._llm()
+        if llm is None:
+            return {"mode": "extractive", **({"problem": problem} if problem else {})}
+        return {"mode": "llm", **llm.ping(timeout_s=2.0)}
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _drain(events: Iterator[dict]) -> Answer:
+    """The final answer of an event stream."""
+    answer = None
+    for event in events:
+        if event["type"] == "answer":
+            answer = event["answer"]
+    assert answer is not None
+    return answer
+
+
+def fuse_ranked(lists: list[list[ScoredChunk]], k: int, rrf_k: int = 10) -> list[ScoredChunk]:
+    """Reciprocal-rank fusion of result lists of the same retriever (the
+    question and its translation), best k, ranks renumbered."""
+    if len(lists) == 1:
+        return lists[0][:k]
+    score: dict[str, float] = {}
+    first: dict[str, ScoredChunk] = {}
+    for hits in lists:
+        for rank, hit in enumerate(hits):
+            cid = hit.chunk.chunk_id
+            score[cid] = score.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
+            first.setdefault(cid, hit)
+    best = sorted(score, key=lambda c: -score[c])[:k]
+    return [dataclasses.replace(first[c], rank=i + 1, score=score[c]) for i, c in enumerate(best)]
+
+
+class CitationNumbers:
+    """An LLM answer cites passages by their number in the prompt; the user
+    sees citations numbered 1, 2, ... in order of first appearance. Renumbers
+    streamed pieces consistently and builds the citations at the end."""
+
+    _MARK = re.compile(r"\[(\d+)\]")
+
+    def __init__(self, passages: list[ScoredChunk]):
+        self.passages = passages
+        self.order: dict[int, int] = {}
+
+    def renumber(self, text: str) -> str:
+        def repl(m: re.Match) -> str:
+            n = int(m.group(1))
+            if not 1 <= n <= len(self.passages):
+                return ""  # the LLM layer already dropped these; never pass one on
+            return f"[{self.order.setdefault(n, len(self.order) + 1)}]"
+
+        return self._MARK.sub(repl, text)
+
+    def citations(self, quotes: dict[int, str]) -> list[Citation]:
+        """One citation per cited passage; its quote is the supporting sentence
+        the LLM layer chose, verbatim from the passage (else the passage's first sentence)."""
+        out = []
+        for n, shown in sorted(self.order.items(), key=lambda kv: kv[1]):
+            chunk = self.passages[n - 1].chunk
+            quote = quotes.get(n) or ""
+            if not quote.strip() or quote not in chunk.text:
+                spans = sentence_spans(chunk.text, chunk.lang) or [(0, len(chunk.text))]
+                quote = chunk.text[spans[0][0]:spans[0][1]]
+            out.append(Citation(shown, chunk.chunk_id, chunk.doc, chunk.title, chunk.page, chunk.section,
+                                quote, chunk.text, chunk.lang))
+        return out
 
 
 def stream_pieces(text: str) -> list[str]:

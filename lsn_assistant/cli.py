@@ -26,14 +26,14 @@ def _fail(exc: Exception, code: int = 1) -> None:
 
 @app.command()
 def ingest(
-    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: the corpus folder)"),
+    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: the corpus folder and uploads)"),
     prune: Optional[bool] = typer.Option(None, "--prune/--no-prune", help="Remove indexed documents not among PATHS"),
     as_json: bool = typer.Option(False, "--json", help="Print the ingest report as JSON"),
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the index already holds chunks"),
 ) -> None:
     """Clean, chunk and embed documents into the index, incrementally.
 
-    Example: lsn ingest            (sync the corpus folder)
+    Example: lsn ingest            (sync the library: corpus folder and uploads)
              lsn ingest new.pdf    (add or update one file)
     """
     from ingest.pipeline import ingest as run_ingest
@@ -50,6 +50,11 @@ def ingest(
                     typer.echo(f"index holds {size} chunks; not ingesting (run `lsn ingest` to sync)")
                 return
         report = run_ingest(paths or None, prune=prune, progress=sys.stderr.isatty() or not as_json)
+        if report.embedded and report.index_size:
+            # the answerer's sentence vectors, so that no question pays for them later
+            from .assistant import Assistant
+
+            report.prepared = Assistant.open(get_settings()).prepare_answers()
     except LSNError as exc:
         _fail(exc)
     if as_json:
@@ -156,32 +161,9 @@ def serve(
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 
-@app.command(name="eval")
-def eval_cmd(
-    testsets: list[Path] = typer.Argument(..., help="Test sets (JSONL, see eval/testsets)"),
-    k: int = typer.Option(10, "--k", help="Results retrieved per question"),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the result JSON here"),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON instead of a table"),
-    answers: bool = typer.Option(True, "--answers/--no-answers", help="Also ask every question and score the answers"),
-) -> None:
-    """Evaluate retrieval (hit@k, MRR, nDCG@10, key-fact recall@5) and answers
-    (key-fact recall, citation validity, cited gold, abstention, language,
-    groundedness) on test sets.
+from eval.cli import app as eval_app  # noqa: E402 - `lsn eval` and its subcommands live with the evaluation
 
-    Example: lsn eval eval/testsets/dev-*.jsonl
-    """
-    from eval.runner import run_eval
-
-    try:
-        result, table = run_eval(testsets, k=k, answers=answers)
-    except LSNError as exc:
-        _fail(exc)
-    except (FileNotFoundError, ValueError) as exc:
-        _fail(exc)
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else table)
+app.add_typer(eval_app, name="eval")
 
 
 if __name__ == "__main__":

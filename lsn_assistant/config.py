@@ -69,7 +69,12 @@ class Settings(BaseSettings):
     # --- service
     host: str = "127.0.0.1"
     port: int = 8000
-    api_key: str | None = Field(None, description="Key required by write endpoints")
+    api_key: str | None = Field(None, description="Key required by write endpoints (Authorization: Bearer ...)")
+    max_upload_mb: float = Field(25.0, description="Largest document an upload may be, in MB")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins (comma separated) allowed to call the API from a browser"
+    )
+    ui: bool = Field(True, description="Serve the Gradio UI at / (false: API only)")
 
     # --- LLM (optional; README "LLM (optional)")
     llm_provider: Literal["none", "ollama", "openai", "llamacpp"] = Field(
@@ -82,7 +87,7 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.1, description="Sampling temperature")
     llm_max_tokens: int | None = Field(512, description="Upper bound of tokens the LLM may generate per answer")
 
-    @field_validator("embedders", mode="before")
+    @field_validator("embedders", "cors_origins", mode="before")
     @classmethod
     def _split(cls, v):
         if isinstance(v, str):
@@ -165,6 +170,11 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def upload_dir(self) -> Path:
+        """Documents added through the API or UI (the corpus folder stays as shipped)."""
+        return self.data_dir / "uploads"
 
 
 @lru_cache

@@ -28,3 +28,23 @@ class IndexEmpty(LSNError):
 
 class BadQuery(LSNError):
     """A question or search request that cannot be served as given."""
+
+
+class Forbidden(LSNError):
+    """A write request without the right API key."""
+
+
+class NotFound(LSNError):
+    """The named document (or other resource) does not exist."""
+
+
+class Conflict(LSNError):
+    """The request clashes with what is there (e.g. a name the corpus already uses)."""
+
+
+class UploadRejected(LSNError):
+    """An upload that is refused before anything is stored; ``status`` is the HTTP status."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status

@@ -1,0 +1,200 @@
+"""GET/POST/DELETE /api/documents on a real app over a small writable index:
+the API key, uploads checked by content (size, type, corrupt and encrypted
+PDFs, hostile names), incremental ingest of an upload, and deleting uploaded
+and corpus documents without losing files."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import CORPUS, clean_settings, excerpt, make_pdf
+from ingest.pipeline import ingest
+from lsn_assistant import Assistant
+from lsn_assistant.api import create_app
+
+STRATEGY_2030 = "lsn-strategie-2030-de.txt"
+KEY = "s3cret-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+NOTE = (
+    "Bioregion Nord Jahresbericht\n\n"
+    "Der Verein Bioregion Nord veranstaltet jedes Jahr im Mai eine Konferenz über Meeresbiotechnologie in Kiel. "
+    "An der Konferenz nahmen im letzten Jahr 412 Gäste aus elf Ländern teil.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    root = tmp_path_factory.mktemp("docs-api")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / STRATEGY_2030).write_text(excerpt(STRATEGY_2030, "1. Sichtbarkeit von LSN erhöhen", 1200), encoding="utf-8")
+    shutil.copy(CORPUS / "manifest.toml", corpus)
+    s = clean_settings(data_dir=root / "data", corpus_dir=corpus, api_key=KEY, max_upload_mb=0.05, ui=False)
+    assert not ingest(settings=s, progress=False).failed
+    return s
+
+
+@pytest.fixture(scope="module")
+def client(settings):
+    with TestClient(create_app(settings, Assistant.open(settings)), raise_server_exceptions=False) as c:
+        yield c
+
+
+def upload(client, name: str, data: bytes, headers=AUTH, **fields):
+    return client.post("/api/documents", files={"file": (name, data)}, data=fields, headers=headers)
+
+
+def docs(client) -> dict[str, dict]:
+    r = client.get("/api/documents")
+    assert r.status_code == 200
+    return {d["doc"]: d for d in r.json()["documents"]}
+
+
+def test_list_documents(client):
+    d = docs(client)[STRATEGY_2030]
+    assert d["title"] == "LSN Strategie 2030 (web text)" and d["langs"] == ["de"] and d["chunks"] >= 1
+    assert d["source"] == "corpus"
+
+
+def test_writes_need_the_key(client, settings):
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY}):
+        r = upload(client, "x.txt", NOTE.encode(), headers=headers)
+        assert r.status_code == 403 and r.json()["detail"] == "wrong or missing API key"
+        assert client.delete(f"/api/documents/{STRATEGY_2030}", headers=headers).status_code == 403
+    unkeyed = create_app(settings.model_copy(update={"api_key": None}), Assistant.open(settings))
+    with TestClient(unkeyed) as c:
+        r = upload(c, "x.txt", NOTE.encode())
+        assert r.status_code == 403 and "no API key is configured" in r.json()["detail"]
+    assert STRATEGY_2030 in docs(client)
+
+
+def test_upload_is_ingested_and_searchable_then_deleted(client, settings):
+    r = upload(client, "bioregion-2025.txt", NOTE.encode(), title="Bioregion Nord Jahresbericht", year="2025")
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["counts"] == {"added": 1} and report["files"][0]["embedded"] >= 1
+    d = docs(client)["bioregion-2025.txt"]
+    assert (d["source"], d["title"], d["year"]) == ("upload", "Bioregion Nord Jahresbericht", 2025)
+    hits = client.post("/api/search", json={"query": "Konferenz Meeresbiotechnologie Kiel", "k": 1}).json()["results"]
+    assert hits[0]["doc"] == "bioregion-2025.txt"
+    ans = client.post("/api/ask", json={"question": "Wie viele Gäste kamen zur Konferenz?"}).json()
+    assert "412" in ans["answer"] and ans["citations"][0]["doc"] == "bioregion-2025.txt"
+
+    again = upload(client, "bioregion-2025.txt", NOTE.encode(), title="Bioregion Nord Jahresbericht", year="2025")
+    assert again.json()["counts"] == {"unchanged": 1}
+
+    r = client.delete("/api/documents/bioregion-2025.txt", headers=AUTH)
+    assert r.status_code == 200 and r.json()["source"] == "upload" and r.json()["deleted_chunks"] >= 1
+    assert "bioregion-2025.txt" not in docs(client)
+    assert not (settings.upload_dir / "bioregion-2025.txt").exists()
+    assert client.delete("/api/documents/bioregion-2025.txt", headers=AUTH).status_code == 404
+
+
+def test_upload_survives_a_default_sync(client, settings):
+    assert upload(client, "notiz.md", NOTE.encode()).status_code == 200
+    report = ingest(settings=settings, progress=False)
+    assert {f.doc: f.status for f in report.files}["notiz.md"] == "unchanged"
+    assert client.delete("/api/documents/notiz.md", headers=AUTH).status_code == 200
+
+
+def _docx(text: str) -> bytes:
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph(text)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def test_pdf_and_docx_uploads(client, tmp_path):
+    pdf = make_pdf(tmp_path / "a.pdf", [NOTE.replace("ü", "ue")]).read_bytes()
+    assert upload(client, "bericht.pdf", pdf).status_code == 200
+    assert upload(client, "bericht2.docx", _docx(NOTE)).status_code == 200
+    got = docs(client)
+    assert got["bericht.pdf"]["pages"] == 1 and got["bericht2.docx"]["chunks"] >= 1
+    for name in ("bericht.pdf", "bericht2.docx"):
+        assert client.delete(f"/api/documents/{name}", headers=AUTH).status_code == 200
+
+
+def _encrypted_pdf(tmp_path) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_encryption(owner_password="owner", user_password="user")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, "Geheim. " * 20)
+    path = tmp_path / "enc.pdf"
+    pdf.output(str(path))
+    return path.read_bytes()
+
+
+def _bomb() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"<w:document>" + b" " * 40_000_000 + b"</w:document>")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "name, make, status, words",
+    [
+        ("report.pdf", lambda tmp: NOTE.encode(), 415, "named .pdf but holds text content"),
+        ("report.docx", lambda tmp: b"%PDF-1.4 not really", 415, "holds pdf content"),
+        ("tool.exe", lambda tmp: b"MZ\x90\x00", 415, ".exe files are not accepted"),
+        ("empty.txt", lambda tmp: b"   \n", 400, "the file is empty"),
+        ("big.txt", lambda tmp: b"Wort " * 20_000, 413, "the limit is 0.05 MB"),
+        ("broken.pdf", lambda tmp: b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ngarbage", 422, "not a readable PDF"),
+        ("secret.pdf", _encrypted_pdf, 422, "encrypted"),
+        ("bomb.docx", lambda tmp: _bomb(), 422, "too large when unpacked"),
+        (STRATEGY_2030, lambda tmp: NOTE.encode(), 409, "already has a document named"),
+        ("...", lambda tmp: NOTE.encode(), 400, "no usable name"),
+    ],
+)
+def test_bad_uploads_are_refused_and_change_nothing(client, settings, tmp_path, name, make, status, words):
+    before = docs(client)
+    r = upload(client, name, make(tmp_path))
+    assert r.status_code == status, r.text
+    assert words in r.json()["detail"]
+    assert docs(client) == before
+    assert not settings.upload_dir.exists() or not any(p.name.startswith(".upload-") for p in settings.upload_dir.iterdir())
+
+
+def test_hostile_file_name_stays_in_the_upload_folder(client, settings):
+    r = upload(client, "../../../etc/evil name.txt", NOTE.encode())
+    assert r.status_code == 200
+    assert r.json()["files"][0]["doc"] == "evil name.txt"
+    assert (settings.upload_dir / "evil name.txt").is_file()
+    assert client.delete("/api/documents/evil name.txt", headers=AUTH).status_code == 200
+
+
+@pytest.mark.parametrize("doc", ["..%2Fcorpus%2Fmanifest.toml", "manifest.toml", ".hidden", "nope.txt"])
+def test_delete_unknown_or_hostile_name_is_404(client, settings, doc):
+    r = client.delete(f"/api/documents/{doc}", headers=AUTH)
+    assert r.status_code == 404 and r.json()["detail"].startswith(("no document named", "no such endpoint"))
+    assert (settings.corpus_dir / "manifest.toml").is_file()
+
+
+def test_missing_file_field(client):
+    r = client.post("/api/documents", data={"title": "x"}, headers=AUTH)
+    assert r.status_code == 400 and "'file' field" in r.json()["detail"]
+    r = client.post("/api/documents", json={"file": "x"}, headers=AUTH)
+    assert r.status_code == 400
+
+
+def test_deleting_a_corpus_document_keeps_its_file(client, settings):
+    r = client.delete(f"/api/documents/{STRATEGY_2030}", headers=AUTH)
+    assert r.status_code == 200 and r.json()["source"] == "corpus"
+    assert (settings.corpus_dir / STRATEGY_2030).is_file()
+    assert STRATEGY_2030 not in docs(client)
+    ingest(settings=settings, progress=False)  # a default sync does not bring it back
+    assert Assistant.open(settings).documents() == []
+    report = ingest([settings.corpus_dir / STRATEGY_2030], settings=settings, progress=False)  # naming it does
+    assert report.files[0].status == "added"
+    assert ingest(settings=settings, progress=False).files[0].status == "unchanged"
