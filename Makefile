@@ -17,13 +17,22 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 install: $(VENV)/.installed
 
+# The browser test drives Debian's chromium through Playwright (never a
+# downloaded browser); installed from Debian's packages when missing.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "the browser test needs Debian's chromium at $(CHROMIUM)"; exit 1; }
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
 ## make run: install, ingest the corpus if the index is empty, serve UI and API.
 run: install
 	$(LSN) ingest --if-empty
 	$(LSN) serve
 
 ## make test: everything the tests need, then the tests.
-test: install
+test: install $(CHROMIUM)
 	$(VENV)/bin/python -m pytest -q
 
 ## make eval: retrieval measures on the dev sets (needs an ingested corpus).
