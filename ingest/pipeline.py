@@ -243,6 +243,8 @@ def ingest(
             removed = store.delete_doc(doc)
             report.files.append(FileReport(doc, "", "removed", deleted=removed))
 
+    if any(f.embedded or f.deleted or f.status in ("updated", "removed") for f in report.files):
+        store.bump_generation()  # other processes sharing the store reload
     report.index_size = store.count()
     report.seconds = time.perf_counter() - start
     return report

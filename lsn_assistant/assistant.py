@@ -23,6 +23,7 @@ from .text import sentence_spans
 from .types import Answer, Citation, ScoredChunk
 
 MAX_ASK_K = 20
+REFRESH_EVERY_S = 2.0  # how stale another process's writes may be
 
 FILTER_KEYS = ("doc", "lang", "year")
 
@@ -55,6 +56,9 @@ class Assistant:
     def __init__(self, settings: Settings, store: ChunkStore):
         self.settings = settings
         self.store = store
+        self._generation = store.generation()  # read before the chunks: a write in between shows next check
+        self._checked = time.monotonic()
+        self._refreshing = threading.Lock()
         self.retriever = Retriever(store, settings)
         self.answerer = Answerer(self.retriever, settings)
         self._lock = threading.Lock()  # one writer (upload, delete) at a time
@@ -74,9 +78,25 @@ class Assistant:
 
     def refresh(self) -> None:
         """Pick up what an ingest changed."""
+        self._generation = self.store.generation()
         self.retriever.reload()
 
+    def _fresh(self) -> None:
+        """Reload when another process (or ``lsn ingest``) changed the index;
+        checked at most every REFRESH_EVERY_S seconds, by one thread at a time
+        (the others go on with what they have)."""
+        now = time.monotonic()
+        if now - self._checked < REFRESH_EVERY_S or not self._refreshing.acquire(blocking=False):
+            return
+        try:
+            self._checked = now
+            if self.store.generation() != self._generation:
+                self.refresh()
+        finally:
+            self._refreshing.release()
+
     def search(self, query: str, k: int = 10, filters: dict | None = None) -> list[ScoredChunk]:
+        self._fresh()
         return self.retriever.search(query, k=k, filters=normalize_filters(filters))
 
     # ---- answers
@@ -92,6 +112,7 @@ class Assistant:
             raise BadQuery(f"k must be between 1 and {MAX_ASK_K}")
         turns = parse_history(history)
         flt = normalize_filters(filters)
+        self._fresh()
         if not self.retriever.size:
             raise IndexEmpty("the index is empty: run `lsn ingest` first")
         return question, turns, flt, k
@@ -270,6 +291,7 @@ class Assistant:
         index knows it)."""
         from . import library
 
+        self._fresh()
         docs: dict[str, dict] = {}
         for c in self.retriever.chunks:
             d = docs.setdefault(c.doc, {"doc": c.doc, "title": c.title, "year": c.year, "langs": set(), "chunks": 0,
@@ -312,6 +334,8 @@ class Assistant:
             indexed = any(c.doc == doc for c in self.retriever.chunks)
             where = library.forget(self.settings, doc, indexed)
             deleted = self.store.delete_doc(doc) if indexed else 0
+            if deleted:
+                self.store.bump_generation()
             self.refresh()
         return {"doc": doc, "deleted_chunks": deleted, "source": where, "index_size": self.store.count()}
 

@@ -10,6 +10,7 @@ created with ``embedding_function=None``: Chroma's default one downloads a model
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 from urllib.parse import urlparse
@@ -144,6 +145,24 @@ class ChunkStore:
             if "Connect" in name or "Timeout" in name or "Network" in name or "Remote" in name:
                 raise StoreUnavailable(f"the vector store at {self.location} is not reachable: {exc}") from exc
             raise
+
+    # ---- the index generation: lets every process see another's writes
+
+    def generation(self) -> str:
+        """A token that changes whenever a writer changed the index, in any
+        process sharing the store (kept in the first collection's metadata)."""
+        name = f"{self.settings.collection_prefix}_{self.embedders[0]}"
+        try:
+            col = self._call(self.client.get_collection, name=name)
+        except StoreUnavailable:
+            raise
+        except Exception:  # noqa: BLE001 - no collection yet: nothing ingested
+            return ""
+        return str((col.metadata or {}).get("generation", ""))
+
+    def bump_generation(self) -> None:
+        emb = self.embedders[0]
+        self._call(self.collection(emb).modify, metadata={"embedder": emb, "generation": uuid.uuid4().hex})
 
     # ---- reading
 

@@ -68,13 +68,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def chroma_server(tmp_path):
-    """A real `chroma run` on a free loopback port, stopped after the test."""
-    port = free_port()
+def start_chroma(path: Path, port: int):
+    """`chroma run` on a loopback port, up and answering (or the test fails)."""
     exe = Path(sys.executable).parent / "chroma"
     proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+        [str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -85,15 +83,26 @@ def chroma_server(tmp_path):
     while time.time() < deadline:
         try:
             if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
+                return proc
         except httpx.HTTPError:
             time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not come up within 30 s")
-    yield url, proc
+    proc.kill()
+    pytest.fail("chroma run did not come up within 30 s")
+
+
+def stop(proc) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real `chroma run` on a free loopback port (data in tmp_path/chroma-server), stopped after the test."""
+    port = free_port()
+    proc = start_chroma(tmp_path / "chroma-server", port)
+    yield f"http://127.0.0.1:{port}", proc
+    stop(proc)

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import CORPUS, excerpt, free_port, clean_settings
+from conftest import start_chroma, stop, CORPUS, excerpt, free_port, clean_settings
 from ingest.pipeline import ingest
 from lsn_assistant import Assistant
 from lsn_assistant.api import create_app
@@ -119,6 +119,37 @@ def test_server_stopped_during_use(chroma_server, tmp_path):
 
     with pytest.raises(StoreUnavailable):
         ingest(settings=settings, progress=False)
+
+    # the server comes back: the same app serves again, without a restart
+    port = int(url.rsplit(":", 1)[1])
+    back = start_chroma(tmp_path / "chroma-server", port)
+    try:
+        r = client.post("/api/search", json={"query": "Life Science Nord"})
+        assert r.status_code == 200 and r.json()["results"]
+        assert client.get("/health").json()["status"] == "ok"
+    finally:
+        stop(back)
+
+
+def test_processes_sharing_a_server_see_each_others_writes(chroma_server, tmp_path, monkeypatch):
+    """Two API processes on one Chroma server (two Assistants here): an upload
+    through one is searchable through the other after its next freshness check."""
+    import lsn_assistant.assistant as assistant_module
+
+    monkeypatch.setattr(assistant_module, "REFRESH_EVERY_S", 0.0)
+    url, _ = chroma_server
+    corpus = write_corpus(tmp_path / "corpus", masterplan=False)
+    a_settings = clean_settings(data_dir=tmp_path / "a", corpus_dir=corpus, chroma_url=url, api_key="k")
+    b_settings = clean_settings(data_dir=tmp_path / "b", corpus_dir=corpus, chroma_url=url)
+    ingest(settings=a_settings, progress=False)
+    a, b = Assistant.open(a_settings), Assistant.open(b_settings)
+    assert {d["doc"] for d in b.documents()} == {d["doc"] for d in a.documents()}
+    note = "Kieler Meeresforum\n\nDas Kieler Meeresforum zählte 2025 genau 377 Teilnehmende aus der Meeresbiotechnologie.\n"
+    a.add_document("meeresforum.txt", note.encode())
+    hits = b.search("Kieler Meeresforum Teilnehmende", k=1)
+    assert hits[0].chunk.doc == "meeresforum.txt"
+    a.delete_document("meeresforum.txt")
+    assert "meeresforum.txt" not in {d["doc"] for d in b.documents()}
 
 
 def test_health_reports_a_stopped_server(chroma_server, tmp_path):
