@@ -10,6 +10,7 @@ created with ``embedding_function=None``: Chroma's default one downloads a model
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -25,6 +26,14 @@ from .errors import ConfigError, StoreUnavailable  # noqa: E402
 from .types import Chunk  # noqa: E402
 
 _PAGE_SIZE = 2000  # Chroma caps the number of records per get/add call
+# What SQLite and the OS say when the data directory cannot take a write.
+_UNWRITABLE = re.compile(
+    r"disk is full|no space left|readonly database|read-only file system|permission denied|disk I/O error", re.I
+)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
 
 
 @dataclass
@@ -144,6 +153,11 @@ class ChunkStore:
             name = exc.__class__.__name__
             if "Connect" in name or "Timeout" in name or "Network" in name or "Remote" in name:
                 raise StoreUnavailable(f"the vector store at {self.location} is not reachable: {exc}") from exc
+            if _UNWRITABLE.search(str(exc)):
+                raise StoreUnavailable(
+                    f"the index at {self.location} cannot be written ({_first_line(exc)}); free disk space or make "
+                    "the data directory writable, then run the command again: what was written stays consistent"
+                ) from exc
             raise
 
     # ---- the index generation: lets every process see another's writes
