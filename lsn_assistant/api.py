@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -46,7 +46,7 @@ class Filters(BaseModel):
 
     doc: list[str] | None = None
     lang: list[str] | None = None
-    year: list[int] | None = None
+    year: list[Annotated[int, Field(ge=0, le=9999)]] | None = None
 
 
 class SearchRequest(BaseModel):

@@ -46,6 +46,8 @@ def normalize_filters(filters: dict | None) -> dict | None:
                 values = [int(v) for v in values]
             except (TypeError, ValueError):
                 raise BadQuery("year filter values must be whole numbers") from None
+            if any(not 0 <= v <= 9999 for v in values):
+                raise BadQuery("year filter values must be years (0-9999)")
         else:
             values = [str(v) for v in values]
         out[key] = values
