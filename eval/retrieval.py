@@ -136,6 +136,7 @@ def evaluate_retrieval(
         row.update(
             {
                 "n_gold_chunks": len(rel),
+                "gold_chunks": sorted(rel),  # ids of every relevant chunk (the qrels)
                 "n_gold_passages": len(q.evidence),
                 "gold_passages_retrieved": found,  # evidence indices matched in the top k
                 "gold_passages_unindexed": [i for i in range(len(q.evidence)) if i not in indexed],
