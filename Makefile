@@ -6,7 +6,7 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 LSN := $(VENV)/bin/lsn
 
-.PHONY: run test install eval bench clean
+.PHONY: run test install eval bench loadtest clean
 
 # One environment for running and testing: a --no-dev sync by `make run` would
 # remove pytest from under `make test` (its stamp would still say installed).
@@ -40,9 +40,20 @@ eval: install
 	$(LSN) ingest
 	$(LSN) eval eval/testsets/*.jsonl
 
-## make bench: ingest and search timings (a table and bench/results.json).
+## make bench: ingest, search, ask, load and scale figures against the targets
+## (a table and bench/results.json; ~30 min, most of it the 10x ingest).
+## BENCH_ARGS=--quick for a few minutes.
 bench: install
-	$(VENV)/bin/python -m eval.bench
+	$(VENV)/bin/python -m eval.bench $(BENCH_ARGS)
+
+## make loadtest: 16 clients for 60 s against `lsn serve` on ./data (bench/results-load.json).
+loadtest: install
+	$(LSN) ingest --if-empty
+	$(VENV)/bin/python -m eval.loadtest --data-dir data
+
+## make chroma: a local Chroma server for LSN_CHROMA_URL=http://127.0.0.1:8001
+chroma: install
+	$(VENV)/bin/chroma run --path data/chroma-server --host 127.0.0.1 --port 8001
 
 clean:
 	rm -rf data
