@@ -6,7 +6,7 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 LSN := $(VENV)/bin/lsn
 
-.PHONY: run test install eval bench loadtest clean
+.PHONY: run test install eval bench loadtest chroma clean
 
 # One environment for running and testing: a --no-dev sync by `make run` would
 # remove pytest from under `make test` (its stamp would still say installed).
