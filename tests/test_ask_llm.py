@@ -6,6 +6,8 @@ notice when the server fails before or during the answer."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from ask_index import build
@@ -146,3 +148,12 @@ def test_ask_results_do_not_depend_on_llm_object_reuse(server):
         assert a.ask(QUESTION, k=K).abstained
     assert a._llm()[0] is a._llm()[0]
     assert len(server.chat_requests) == 4
+
+
+def test_slow_llm_answers_extractively_within_the_timeout(server):
+    a = assistant_for(server, timeout=1)
+    server.reply(QUESTION, delay=5)  # the translation request hangs
+    t0 = time.perf_counter()
+    ans = a.ask(QUESTION, k=K)
+    assert time.perf_counter() - t0 < 4
+    assert ans.mode == "extractive" and ans.citations and "timeout" in ans.notice
