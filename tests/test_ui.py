@@ -1,0 +1,436 @@
+"""The UI's functions without a browser: the labels per language, the answer
+Markdown with its links, the sources panel (quotes highlighted in escaped
+passages), the copy text, the chat's streaming over per-user state with a
+stand-in assistant, the Documents tab behind the API key, and the Blocks as
+built and mounted (concurrency limits; the API routes still answering)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from conftest import clean_settings
+from lsn_assistant.errors import BadQuery, IndexEmpty, UploadRejected
+from lsn_assistant.types import Answer, Citation
+from ui import app as ui_app
+from ui import chat, documents, i18n, render
+
+PASSAGE = (
+    "Eine ebenso zentrale Rolle wird auch weiterhin der Life Science Nord e. V. einnehmen. "
+    "Dieser vereint rund 250 Akteure aus Wissenschaft,\nWirtschaft und Politik."
+)
+QUOTE_1 = "Eine ebenso zentrale Rolle wird auch weiterhin der Life Science Nord e. V. einnehmen."
+QUOTE_2 = "Dieser vereint rund 250 Akteure aus Wissenschaft, Wirtschaft und Politik."  # one line, as answers show it
+
+
+def citation(n: int, quote: str, chunk_id: str = "c1", text: str = PASSAGE, **extra) -> Citation:
+    fields = dict(doc="strategie.pdf", title="Clusterstrategie 2024", page=4, section="Umsetzung", lang="de")
+    fields.update(extra)
+    return Citation(n, chunk_id, quote=quote, text=text, **fields)
+
+
+def answer(**fields) -> dict:
+    base = dict(
+        text=f"{QUOTE_1} [1] {QUOTE_2} [2]",
+        language="de",
+        abstained=False,
+        citations=(citation(1, QUOTE_1), citation(2, QUOTE_2)),
+    )
+    base.update(fields)
+    return Answer(**base).to_dict()
+
+
+ABSTAINED = dict(
+    text="The documents do not answer this.",
+    language="en",
+    abstained=True,
+    citations=(),
+    related=({"rank": 1, "doc": "strategie.pdf", "title": "Clusterstrategie 2024", "page": 2, "section": "",
+              "chunk_id": "c9", "text": "Gestaffelt nach den Edelmetallen Platin, Gold und Silber …"},),
+)
+
+
+# ---------------------------------------------------------------- labels
+
+
+def test_both_languages_have_every_label():
+    assert set(i18n.TEXTS["de"]) == set(i18n.TEXTS["en"])
+    assert isinstance(i18n.I18N, gr.I18n) and i18n.I18N.translations_dict == i18n.TEXTS
+
+
+@pytest.mark.parametrize(
+    "header, lang",
+    [
+        ("de-DE,de;q=0.9,en;q=0.8", "de"),
+        ("de", "de"),
+        ("en-US,en;q=0.9,de;q=0.8", "en"),
+        ("fr-FR,fr;q=0.9,de;q=0.8", "en"),  # the browser's first language decides, as in Gradio's frontend
+        ("en;q=0.5, de-AT;q=0.9", "de"),
+        ("", "en"),
+        (None, "en"),
+        ("de;q=x, en", "en"),
+        ("*", "en"),
+    ],
+)
+def test_language_of_accept_language(header, lang):
+    assert i18n.language(header) == lang
+
+
+def test_request_language_and_text():
+    request = SimpleNamespace(headers={"accept-language": "de-DE,de;q=0.9"})
+    assert i18n.request_language(request) == "de"
+    assert i18n.request_language(None) == "en"
+    assert i18n.text("de", "index_size", n=3) == "Der Index umfasst 3 Passagen."
+    assert i18n.text("de", "passages", n=1) == "1 Passage" and i18n.text("en", "passages", n=0) == "0 passages"
+    assert i18n.text("fr", "ask") == "Ask"
+    assert i18n.word("de", "status", "added") == "hinzugefügt"
+    assert i18n.word("de", "status", "exotic") == "exotic"
+
+
+# ---------------------------------------------------------------- the answer in the chat
+
+
+def test_escape_markdown_keeps_text_as_it_is():
+    s = render.escape_markdown("Partner*innen und Mitglied*innen <script>x</script> a_b_c")
+    assert s == r"Partner\*innen und Mitglied\*innen &lt;script&gt;x&lt;/script&gt; a\_b\_c"
+    assert render.escape_markdown("Die Dokumente nennen:\n- eins [1]\n# keine Überschrift") == (
+        "Die Dokumente nennen:\n- eins [1]\n\\# keine Überschrift"
+    )
+
+
+def test_answer_markdown_links_every_marker_to_its_source():
+    md = render.answer_markdown("Erstens [1]. Zweitens <b> [2]", turn=3)
+    assert md == (
+        'Erstens <a class="lsn-cite" href="#src-3-1">[1]</a>. '
+        'Zweitens &lt;b&gt; <a class="lsn-cite" href="#src-3-2">[2]</a>'
+    )
+
+
+# ---------------------------------------------------------------- the sources panel
+
+
+def test_quote_span_verbatim_or_across_line_breaks():
+    assert render.quote_span(PASSAGE, QUOTE_1) == (0, len(QUOTE_1))
+    a, b = render.quote_span(PASSAGE, QUOTE_2)
+    assert PASSAGE[a:b].startswith("Dieser vereint") and PASSAGE[a:b].endswith("Politik.") and "\n" in PASSAGE[a:b]
+    assert render.quote_span(PASSAGE, "nicht im Text") is None
+    assert render.quote_span(PASSAGE, "  ") is None
+
+
+def test_highlight_escapes_the_passage_and_marks_each_quote():
+    passage = "A <b>bold</b> claim & more. Second sentence here."
+    out = render.highlight(passage, [("Second sentence here.", 2), ("A <b>bold</b> claim", 1)], turn=1)
+    assert out == (
+        '<mark id="src-1-1">A &lt;b&gt;bold&lt;/b&gt; claim</mark><sup class="lsn-n">[1]</sup>'
+        ' &amp; more. <mark id="src-1-2">Second sentence here.</mark><sup class="lsn-n">[2]</sup>'
+    )
+
+
+def test_highlight_keeps_the_id_of_a_quote_it_cannot_find():
+    out = render.highlight("Some passage.", [("elsewhere", 3)], turn=2)
+    assert out == '<span class="lsn-anchor" id="src-2-3"></span>Some passage.'
+
+
+def test_highlight_clips_long_context_at_word_boundaries():
+    passage = " ".join(["vorher"] * 200) + " DIE STELLE. " + " ".join(["nachher"] * 200)
+    out = render.highlight(passage, [("DIE STELLE.", 1)], turn=1, context=50)
+    before, rest = out.split("<mark", 1)
+    after = rest.split("</sup>", 1)[1]
+    assert before.startswith("… vorher") and len(before) <= 55
+    assert after.endswith("nachher …") and len(after) <= 55
+
+
+def test_sources_panel_groups_citations_by_passage():
+    html = render.sources_panel([{"question": "Wie viele?", "answer": answer()}], "en")
+    assert html.count('class="lsn-source"') == 1  # two quotes of one passage: one block
+    assert 'id="src-1-1"' in html and 'id="src-1-2"' in html
+    assert "Clusterstrategie 2024" in html and "strategie.pdf · p. 4 · Umsetzung" in html
+    assert '<details class="lsn-turn" id="turn-1" open>' in html
+    assert '<span class="lsn-badge lsn-mode-extractive">extractive</span>' in html
+
+
+def test_sources_panel_separate_passages_and_german_labels():
+    cites = (citation(1, QUOTE_1), citation(2, "Anderswo.", chunk_id="c2", text="Anderswo.", page=None, section=""))
+    html = render.sources_panel([{"question": "Q", "answer": answer(citations=cites)}], "de")
+    assert html.count('class="lsn-source"') == 2
+    assert "strategie.pdf · S. 4 · Umsetzung" in html and "<div class=\"lsn-where\">strategie.pdf</div>" in html
+    assert "extraktiv" in html
+
+
+def test_sources_panel_latest_first_older_folded():
+    exchanges = [
+        {"question": "eins", "answer": answer()},
+        {"question": "kaputt", "answer": None, "error": "the question is empty"},
+        {"question": "drei", "answer": answer(mode="llm", notice="<Hinweis>")},
+    ]
+    html = render.sources_panel(exchanges, "en")
+    assert html.index('id="turn-3"') < html.index('id="turn-1"') and 'id="turn-2"' not in html
+    assert '<details class="lsn-turn" id="turn-3" open>' in html and '<details class="lsn-turn" id="turn-1">' in html
+    assert 'id="src-3-1"' in html and 'id="src-1-1"' in html
+    assert "lsn-mode-llm" in html and "&lt;Hinweis&gt;" in html
+
+
+def test_sources_panel_not_in_the_documents_with_related_passages():
+    html = render.sources_panel([{"question": "cost?", "answer": Answer(**ABSTAINED).to_dict()}], "en")
+    assert '<p class="lsn-verdict">Not in the documents</p>' in html
+    assert "The closest passages" in html and "Gestaffelt nach den Edelmetallen" in html
+    assert "strategie.pdf · p. 2" in html and "<mark" not in html
+
+
+def test_sources_panel_before_any_answer():
+    assert "Hier erscheinen die Quellen" in render.sources_panel([], "de")
+    assert "The sources of an answer appear here" in render.sources_panel([], "en")
+
+
+def test_copy_text_is_the_answer_with_its_sources_in_its_language():
+    text = render.copy_text(answer())
+    assert text.splitlines() == [
+        f"{QUOTE_1} [1] {QUOTE_2} [2]",
+        "",
+        "Quellen:",
+        f"[1] Clusterstrategie 2024 (strategie.pdf, S. 4) — Umsetzung: „{QUOTE_1}“",
+        f"[2] Clusterstrategie 2024 (strategie.pdf, S. 4) — Umsetzung: „{QUOTE_2}“",
+    ]
+    assert render.copy_text(Answer(**ABSTAINED).to_dict()) == "The documents do not answer this."
+    assert render.copy_text(None) == ""
+
+
+def test_mode_line():
+    assert render.mode_line({"mode": "extractive"}, "de") == (
+        '<p class="lsn-mode-line">Antwortmodus: extraktiv (Sätze wörtlich aus den Dokumenten)</p>'
+    )
+    llm = {"mode": "llm", "provider": "ollama", "model": "qwen<3>", "reachable": True}
+    assert render.mode_line(llm, "en") == '<p class="lsn-mode-line">Answer mode: LLM (ollama · qwen&lt;3&gt;)</p>'
+    down = render.mode_line({**llm, "reachable": False, "detail": "connection refused"}, "en")
+    assert "not reachable now (connection refused)" in down
+
+
+# ---------------------------------------------------------------- the chat over per-user state
+
+
+class FakeAssistant:
+    """Answers from a script of events; records what it was asked."""
+
+    def __init__(self, events=None, error=None):
+        self.events = events
+        self.error = error
+        self.calls = []
+
+    def ask_stream(self, question, history=None, filters=None, k=None):
+        self.calls.append({"question": question, "history": history, "filters": filters})
+        if self.error:
+            raise self.error
+        return iter(self.events)
+
+
+def stream_of(done: dict, pieces: list[str]) -> list[dict]:
+    return [*({"type": "delta", "text": p} for p in pieces), {"type": "citations", "citations": done["citations"]},
+            {"type": "done", "answer": done}]
+
+
+def run(assistant, question, state, docs=None, langs=None, lang="en"):
+    return list(chat.respond(lambda: assistant, question, state, docs, langs, lang))
+
+
+def test_respond_streams_then_fills_state_sources_and_copy_text():
+    done = answer()
+    fake = FakeAssistant(stream_of(done, [f"{QUOTE_1} [1]", f" {QUOTE_2} [2]"]))
+    state: list = []
+    outputs = run(fake, "  Wie viele Akteure?  ", state, docs=["strategie.pdf"], langs=["de"])
+    box, first_messages = outputs[0][0], outputs[0][1]
+    assert box == "" and first_messages[-1] == {"role": "assistant", "content": chat.PENDING}
+    streamed = [o[1][-1]["content"] for o in outputs[1:3]]
+    assert streamed[0] == render.answer_markdown(f"{QUOTE_1} [1]", 1)
+    assert streamed[1] == render.answer_markdown(done["answer"], 1)
+    assert all(isinstance(o[2], type(gr.skip())) for o in outputs[:-1])  # the state is written once, at the end
+    _, messages, new_state, sources, copied = outputs[-1]
+    assert state == [] and len(new_state) == 1  # the caller's list is not changed
+    assert new_state[0]["answer"] == done and new_state[0]["question"] == "Wie viele Akteure?"
+    assert messages[0] == {"role": "user", "content": "Wie viele Akteure?"}
+    assert 'href="#src-1-2"' in messages[1]["content"] and 'id="src-1-2"' in sources
+    assert copied == render.copy_text(done)
+    assert fake.calls == [{"question": "Wie viele Akteure?", "history": [], "filters": {"doc": ["strategie.pdf"], "lang": ["de"]}}]
+
+
+def test_respond_passes_the_history_with_citations_for_follow_ups():
+    first = answer()
+    fake = FakeAssistant(stream_of(first, [first["answer"]]))
+    state = run(fake, "Wie viele Akteure?", [])[-1][2]
+    second = answer(text=f"{QUOTE_2} [1]", citations=(citation(1, QUOTE_2),))
+    fake.events = stream_of(second, [second["answer"]])
+    _, messages, state, sources, _ = run(fake, "Und in der Strategie 2030?", state)[-1]
+    assert fake.calls[1]["history"] == [
+        {"role": "user", "content": "Wie viele Akteure?"},
+        {"role": "assistant", "content": first["answer"], "citations": first["citations"]},
+    ]
+    assert fake.calls[1]["filters"] is None
+    assert len(state) == 2 and len(messages) == 4
+    assert 'href="#src-2-1"' in messages[3]["content"] and 'href="#src-1-1"' in messages[1]["content"]
+    assert '<details class="lsn-turn" id="turn-2" open>' in sources
+
+
+def test_respond_withdraws_what_a_reset_takes_back():
+    done = answer(text=f"{QUOTE_1} [1]", citations=(citation(1, QUOTE_1),))
+    events = [{"type": "delta", "text": "Ein Entwurf [1]"}, {"type": "reset"}, *stream_of(done, [done["answer"]])]
+    outputs = run(FakeAssistant(events), "Frage?", [])
+    contents = [o[1][-1]["content"] for o in outputs]
+    assert contents[1].startswith("Ein Entwurf") and contents[2] == chat.PENDING
+    assert contents[-1] == render.answer_markdown(done["answer"], 1)
+
+
+def test_respond_shows_errors_in_the_chat_and_keeps_them_out_of_the_history():
+    fake = FakeAssistant(error=IndexEmpty("the index is empty: run `lsn ingest` first"))
+    _, messages, state, sources, copied = run(fake, "Frage?", [])[-1]
+    assert messages[-1]["content"] == '<span class="lsn-error">⚠ the index is empty: run \\`lsn ingest\\` first</span>'
+    assert state[0]["error"] and copied == "" and "lsn-empty" in sources
+    fake.error = None
+    fake.events = stream_of(answer(), ["…"])
+    run(fake, "Noch einmal?", state)
+    assert fake.calls[-1]["history"] == []
+
+
+def test_respond_shows_the_abstention_as_such():
+    done = Answer(**ABSTAINED).to_dict()
+    _, messages, _, sources, _ = run(FakeAssistant(stream_of(done, [done["answer"]])), "cost?", [])[-1]
+    assert messages[-1]["content"] == '<span class="lsn-abstained">The documents do not answer this.</span>'
+    assert "Not in the documents" in sources
+
+
+def test_respond_ignores_an_empty_question():
+    fake = FakeAssistant([])
+    outputs = run(fake, "   ", [{"question": "x", "text": "", "answer": None, "error": None}])
+    assert len(outputs) == 1 and all(isinstance(o, type(gr.skip())) for o in outputs[0]) and fake.calls == []
+
+
+def test_clear():
+    chatbot, state, sources, copied = chat.clear("de")
+    assert chatbot == [] and state == [] and copied == "" and "Hier erscheinen" in sources
+
+
+# ---------------------------------------------------------------- documents
+
+
+DOCS = [
+    {"doc": "b.pdf", "title": "Beta", "year": 2019, "langs": ["de", "en"], "chunks": 3, "source": "upload"},
+    {"doc": "a.txt", "title": "", "year": None, "langs": [], "chunks": 1, "source": "corpus"},
+]
+
+
+def test_corpus_table_and_choices():
+    table = documents.corpus_table(DOCS, "de")
+    assert table["headers"] == ["Datei", "Titel", "Jahr", "Sprachen", "Passagen", "Herkunft"]
+    assert table["data"] == [["a.txt", "", "", "", 1, "Korpusordner"], ["b.pdf", "Beta", 2019, "de, en", 3, "hochgeladen"]]
+    assert documents.doc_choices(DOCS) == [("a.txt (a.txt)", "a.txt"), ("Beta (b.pdf)", "b.pdf")]
+
+
+class FakeLibrary:
+    def __init__(self, error=None):
+        self.error = error
+        self.added, self.deleted = [], []
+
+    def add_document(self, filename, data):
+        if self.error:
+            raise self.error
+        self.added.append((filename, data))
+        return {"files": [{"doc": filename, "status": "added", "chunks": 2, "error": None}], "counts": {"added": 1},
+                "index_size": 7}
+
+    def delete_document(self, doc):
+        self.deleted.append(doc)
+        return {"doc": doc, "deleted_chunks": 2, "source": "upload", "index_size": 5}
+
+
+def test_upload_needs_the_api_key(tmp_path):
+    path = tmp_path / "notiz_2024.txt"
+    path.write_text("Eine Notiz.", encoding="utf-8")
+    lib = FakeLibrary()
+    get = lambda: lib  # noqa: E731
+    keyed = clean_settings(api_key="s3cret")
+    assert documents.upload(get, clean_settings(), "s3cret", str(path), "en") == (
+        "⚠ write operations are disabled: no API key is configured (set LSN\\_API\\_KEY)", False)
+    assert documents.upload(get, keyed, "wrong", str(path), "en") == ("⚠ wrong or missing API key", False)
+    assert documents.upload(get, keyed, "", str(path), "en") == ("⚠ wrong or missing API key", False)
+    assert documents.upload(get, keyed, "s3cret", None, "de") == ("Bitte zuerst eine Datei wählen.", False)
+    assert lib.added == []
+    message, stored = documents.upload(get, keyed, "s3cret", str(path), "de")
+    assert stored and lib.added == [("notiz_2024.txt", "Eine Notiz.".encode())]
+    assert message == "**notiz\\_2024.txt**: hinzugefügt, 2 Passagen  \nDer Index umfasst 7 Passagen."
+
+
+def test_upload_shows_a_rejection():
+    lib = FakeLibrary(error=UploadRejected(".exe files are not accepted", 415))
+    message, stored = documents.upload(lambda: lib, clean_settings(api_key="k"), "k", __file__, "en")
+    assert message == "⚠ .exe files are not accepted" and not stored
+
+
+def test_delete_needs_the_api_key():
+    lib = FakeLibrary()
+    keyed = clean_settings(api_key="k")
+    assert documents.delete(lambda: lib, keyed, "nope", "a.txt", "en") == "⚠ wrong or missing API key"
+    assert documents.delete(lambda: lib, keyed, "k", None, "en") == "Choose a document first."
+    assert lib.deleted == []
+    assert documents.delete(lambda: lib, keyed, "k", "a.txt", "en") == (
+        "a.txt is no longer in the index.  \nThe index holds 5 passages.")
+    assert lib.deleted == ["a.txt"]
+
+
+# ---------------------------------------------------------------- the Blocks, built and mounted
+
+
+class StubAssistant(FakeLibrary):
+    def documents(self):
+        return DOCS
+
+    def health(self):
+        return {"status": "ok", "llm": {"mode": "extractive"}}
+
+    def ask_stream(self, question, history=None, filters=None, k=None):
+        raise BadQuery("the question is empty")
+
+
+def events_of(blocks: gr.Blocks, name: str) -> list:
+    return [f for f in blocks.fns.values() if f.name == name]
+
+
+def test_build_ui_sets_concurrency_limits():
+    blocks = ui_app.build_ui(StubAssistant, clean_settings())
+    asks = events_of(blocks, "on_ask")  # the button and Enter in the question box
+    assert len(asks) == 2
+    assert all(f.concurrency_limit == ui_app.ANSWER_CONCURRENCY and f.concurrency_id == "answer" for f in asks)
+    writes = [f for f in blocks.fns.values() if f.concurrency_id == "write"]
+    assert len(writes) == 2 and all(f.concurrency_limit == 1 for f in writes)
+    assert blocks._queue.default_concurrency_limit == ui_app.DEFAULT_CONCURRENCY
+    ours = [f for f in blocks.fns.values() if f.fn is None or f.fn.__module__ == "ui.app"]  # not the Draft/Eval tabs'
+    assert len(ours) == 9 and all(f.api_visibility == "private" for f in ours)
+
+
+def test_optional_tabs_are_skipped_when_missing():
+    assert ui_app.optional_tab("no_such_tab", "tab") is None
+    assert ui_app.optional_tab("render", "no_such_function") is None
+    assert ui_app.optional_tab("render", "sources_panel") is render.sources_panel
+
+
+def test_mount_ui_keeps_the_api_routes():
+    api = FastAPI()
+
+    @api.get("/health")
+    def health():
+        return {"status": "ok"}
+
+    @api.get("/api/documents")
+    def docs():
+        return {"documents": []}
+
+    app = ui_app.mount_ui(api, StubAssistant, clean_settings())
+    with TestClient(app) as client:
+        assert client.get("/health").json() == {"status": "ok"}
+        assert client.get("/api/documents").json() == {"documents": []}
+        assert client.get("/openapi.json").status_code == 200
+        assert client.get("/").status_code == 200
+        config = client.get("/config").json()
+        assert config["title"] == "LSN Assistant" and config["i18n_translations"] == i18n.TEXTS
+        assert ".lsn-passage mark" in config["css"] and "window.lsnCopy" in config["js"]

@@ -1,0 +1,212 @@
+"""The Gradio chat UI, mounted at "/" of the API's FastAPI app.
+
+Tabs: Chat (streamed answers with inline ``[n]`` links into a sources panel,
+filters, the answer mode, a copy button), Documents (the corpus; upload and
+delete behind the API key), and Draft and Eval where their modules exist.
+
+Everything a user has is per session: the conversation lives in ``gr.State``;
+the one shared object is the ``Assistant`` behind ``get_assistant``. Answers
+run up to ``ANSWER_CONCURRENCY`` at a time, so one long answer does not hold
+up the others; uploads and deletes run one at a time.
+
+    mount_ui(app, get_assistant, settings)   # lsn_assistant.api.create_app, after its routes
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+import gradio as gr
+from fastapi import FastAPI
+
+from lsn_assistant.assistant import Assistant
+from lsn_assistant.config import Settings
+from lsn_assistant.errors import LSNError
+
+from . import chat, documents
+from .i18n import DEFAULT, I18N, request_language
+from .render import mode_line, problem_line, sources_panel
+
+STATIC = Path(__file__).parent / "static"
+ANSWER_CONCURRENCY = 4  # answers computed at once; more wait in the queue
+DEFAULT_CONCURRENCY = 8  # light events: page load, lists, clearing
+LANGUAGE_CHOICES = [("Deutsch", "de"), ("English", "en")]
+COPY_JS = "(text) => window.lsnCopy(text)"  # window.lsnCopy: static/app.js
+PRIVATE = "private"  # the UI's events are not an API (that is /api/*, /v1/*)
+
+
+def optional_tab(module: str, function: str) -> Callable | None:
+    """``ui.<module>.<function>`` if another part of the project provides it yet."""
+    name = f"{__package__}.{module}"
+    try:
+        return getattr(importlib.import_module(name), function, None)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise  # the module is there but needs something missing: a real error
+        return None
+
+
+def build_ui(get_assistant: Callable[[], Assistant], settings: Settings) -> gr.Blocks:
+    """The Blocks of the UI (not mounted; ``mount_ui`` does that)."""
+    draft_tab = optional_tab("draft_tab", "draft_tab")
+    eval_tab = optional_tab("eval_tab", "eval_tab")
+
+    with gr.Blocks(title="LSN Assistant", analytics_enabled=False) as blocks:
+        exchanges = gr.State([])
+        with gr.Row(elem_id="lsn-header"):
+            gr.Markdown("# LSN Assistant")
+            mode = gr.HTML(mode_line(None, DEFAULT), elem_id="lsn-mode", js_on_load=None)
+        gr.Markdown(I18N("subtitle"))
+
+        with gr.Tabs():
+            with gr.Tab(I18N("tab_chat"), id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(
+                            label=I18N("chat_label"),
+                            elem_id="lsn-chat",
+                            height=520,
+                            buttons=[],  # Gradio's copy buttons would copy the link markup; ours copies text
+                            latex_delimiters=[],
+                            feedback_options=None,
+                        )
+                        with gr.Row():
+                            question = gr.Textbox(
+                                label=I18N("question_label"),
+                                placeholder=I18N("question_placeholder"),
+                                elem_id="lsn-question",
+                                scale=5,
+                                max_lines=6,
+                            )
+                            ask = gr.Button(I18N("ask"), variant="primary", elem_id="lsn-ask", scale=1, min_width=90)
+                        with gr.Row():
+                            copy = gr.Button(I18N("copy"), size="sm", elem_id="lsn-copy")
+                            new_chat = gr.Button(I18N("new_chat"), size="sm", elem_id="lsn-new-chat")
+                        with gr.Accordion(I18N("filters"), open=False, elem_id="lsn-filters"):
+                            doc_filter = gr.Dropdown(
+                                choices=[], multiselect=True, label=I18N("filter_docs"), info=I18N("filter_docs_info")
+                            )
+                            lang_filter = gr.CheckboxGroup(LANGUAGE_CHOICES, label=I18N("filter_lang"))
+                        copy_text = gr.Textbox(visible=False)
+                    with gr.Column(scale=2):
+                        sources = gr.HTML(
+                            sources_panel([], DEFAULT),
+                            label=I18N("sources_label"),
+                            show_label=True,
+                            container=True,
+                            elem_id="lsn-sources-panel",
+                            max_height=640,
+                            js_on_load=None,
+                        )
+
+            with gr.Tab(I18N("tab_documents"), id="documents"):
+                corpus = gr.Dataframe(label=I18N("corpus"), interactive=False, wrap=True, elem_id="lsn-corpus")
+                refresh = gr.Button(I18N("refresh"), size="sm")
+                with gr.Accordion(I18N("manage"), open=True):
+                    api_key = gr.Textbox(label=I18N("api_key"), type="password", elem_id="lsn-api-key")
+                    with gr.Row():
+                        with gr.Column():
+                            upload_file = gr.File(
+                                label=I18N("upload_file"),
+                                file_types=documents.UPLOAD_TYPES,
+                                type="filepath",
+                                elem_id="lsn-upload-file",
+                            )
+                            upload = gr.Button(I18N("upload"), variant="primary", elem_id="lsn-upload")
+                        with gr.Column():
+                            delete_doc = gr.Dropdown(choices=[], label=I18N("delete_doc"), elem_id="lsn-delete-doc")
+                            delete = gr.Button(I18N("delete"), variant="stop", elem_id="lsn-delete")
+                    status = gr.Markdown(elem_id="lsn-doc-status")
+
+            if draft_tab is not None:
+                with gr.Tab(I18N("tab_draft"), id="draft"):
+                    draft_tab(get_assistant, settings)
+            if eval_tab is not None:
+                with gr.Tab(I18N("tab_eval"), id="eval"):
+                    eval_tab(settings)
+
+        # ---- events
+
+        def document_lists(lang: str) -> tuple:
+            """(corpus table, chat's document filter, delete dropdown)."""
+            try:
+                docs = get_assistant().documents()
+            except LSNError:
+                docs = []  # the header says why
+            choices = documents.doc_choices(docs)
+            return documents.corpus_table(docs, lang), gr.update(choices=choices), gr.update(choices=choices, value=None)
+
+        def on_load(request: gr.Request):
+            lang = request_language(request)
+            try:
+                header = mode_line(get_assistant().health().get("llm"), lang)
+            except LSNError as exc:
+                header = problem_line(str(exc))
+            return header, sources_panel([], lang), *document_lists(lang)
+
+        lists = [corpus, doc_filter, delete_doc]
+        blocks.load(on_load, outputs=[mode, sources, *lists], show_progress="hidden", api_visibility=PRIVATE)
+
+        def on_ask(text: str, state: list, docs: list, langs: list, request: gr.Request):
+            yield from chat.respond(get_assistant, text, state, docs, langs, request_language(request))
+
+        answer_io = dict(
+            fn=on_ask,
+            inputs=[question, exchanges, doc_filter, lang_filter],
+            outputs=[question, chatbot, exchanges, sources, copy_text],
+            concurrency_limit=ANSWER_CONCURRENCY,
+            concurrency_id="answer",
+            show_progress="minimal",
+            api_visibility=PRIVATE,
+        )
+        ask.click(**answer_io)
+        question.submit(**answer_io)
+
+        def on_new_chat(request: gr.Request):
+            return chat.clear(request_language(request))
+
+        cleared = [chatbot, exchanges, sources, copy_text]
+        new_chat.click(on_new_chat, outputs=cleared, api_visibility=PRIVATE)
+        chatbot.clear(on_new_chat, outputs=cleared, api_visibility=PRIVATE)  # its own trash button
+        copy.click(None, inputs=[copy_text], js=COPY_JS)
+
+        def on_refresh(request: gr.Request):
+            return document_lists(request_language(request))
+
+        refresh.click(on_refresh, outputs=lists, api_visibility=PRIVATE)
+
+        def on_upload(key: str, path: str | None, request: gr.Request):
+            lang = request_language(request)
+            message, stored = documents.upload(get_assistant, settings, key, path, lang)
+            return message, None if stored else gr.skip(), *document_lists(lang)
+
+        def on_delete(key: str, doc: str | None, request: gr.Request):
+            lang = request_language(request)
+            message = documents.delete(get_assistant, settings, key, doc, lang)
+            return message, *document_lists(lang)
+
+        writes = dict(concurrency_limit=1, concurrency_id="write", api_visibility=PRIVATE)
+        upload.click(on_upload, inputs=[api_key, upload_file], outputs=[status, upload_file, *lists], **writes)
+        delete.click(on_delete, inputs=[api_key, delete_doc], outputs=[status, *lists], **writes)
+
+    blocks.queue(default_concurrency_limit=DEFAULT_CONCURRENCY)
+    return blocks
+
+
+def mount_ui(app: FastAPI, get_assistant: Callable[[], Assistant], settings: Settings) -> FastAPI:
+    """Mount the UI at "/" of ``app``; call it after the API routes are added
+    (they keep precedence over the UI's catch-all mount)."""
+    return gr.mount_gradio_app(
+        app,
+        build_ui(get_assistant, settings),
+        path="/",
+        i18n=I18N,
+        css_paths=[STATIC / "app.css"],
+        js=(STATIC / "app.js").read_text(encoding="utf-8"),
+        footer_links=["settings"],
+        run_history=False,
+        max_file_size=f"{int(settings.max_upload_mb * 1024)}kb",
+        ssr_mode=False,
+    )
