@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from .config import get_settings
-from .errors import LSNError
+from .errors import ConfigError, LSNError
 
 app = typer.Typer(
     help="LSN Assistant: ingest the Life Science Nord corpus, search it, serve it, evaluate it.",
@@ -151,14 +151,28 @@ def ask(
 def serve(
     host: Optional[str] = typer.Option(None, help="Interface to bind (default from settings)"),
     port: Optional[int] = typer.Option(None, help="Port (default from settings)"),
+    workers: int = typer.Option(1, min=1, max=32, help="Server processes (more than 1 needs LSN_CHROMA_URL)"),
 ) -> None:
-    """Serve the HTTP API (and the UI where present)."""
+    """Serve the chat UI at /, the API under /api and /v1, its docs at /docs.
+
+    Example: lsn serve --port 8000
+             LSN_CHROMA_URL=http://127.0.0.1:8001 lsn serve --workers 4
+    """
     import uvicorn
 
     from .api import create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    bind = {"host": host or settings.host, "port": port or settings.port}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **bind)
+        return
+    if not settings.chroma_url:
+        _fail(ConfigError("--workers above 1 needs a Chroma server (LSN_CHROMA_URL): "
+                          "processes must not share the embedded store's files"), 2)
+    # each worker process builds its own app from the same settings (environment and .env)
+    # a worker loads the embedding models before it is ready (seconds to a minute on a busy machine)
+    uvicorn.run("lsn_assistant.api:create_app", factory=True, workers=workers, timeout_worker_healthcheck=300, **bind)
 
 
 from eval.cli import app as eval_app  # noqa: E402 - `lsn eval` and its subcommands live with the evaluation

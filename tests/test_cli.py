@@ -214,3 +214,8 @@ def test_bad_setting_is_a_clean_error(monkeypatch):
     get_settings.cache_clear()
     assert_clean_error(lsn("search", "Life Science Nord"), 1, "LSN_CHROMA_URL")
     assert_clean_error(lsn("ingest"), 1, "LSN_CHROMA_URL")
+
+
+def test_serve_workers_need_a_chroma_server():
+    result = lsn("serve", "--workers", "2")
+    assert_clean_error(result, 2, "LSN_CHROMA_URL")
