@@ -7,7 +7,12 @@ the quote highlighted in its passage); follow the link; ask a follow-up; copy;
 an unanswerable question shown as "not in the documents" with the related
 passages; the language filter; German labels for a German browser, English
 ones otherwise; the Documents tab with a refused and an accepted upload, and
-a delete.
+a delete; the Draft tab (a topic and a point -> a section with its [n]
+evidence and the reference list, edited, downloaded as .md and as .docx); the
+Eval tab over runs stored in the server's runs folder (listed, compared, a new
+one found by Refresh and picked); the Draft and Eval tabs in German.
+
+Screenshots of the Draft and Eval tabs go to $LSN_SCREENSHOTS when it is set.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ import sys
 import time
 from pathlib import Path
 
+import docx
 import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from ask_index import STRATEGY_DE, STRATEGY_EN, passage
 from conftest import free_port, make_pdf
+from eval.runs import RUNS_DIR_NAME, save_run
+from eval.summary import summarize
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -55,6 +63,9 @@ QUESTION = "Wie viele Akteure vereint der Life Science Nord e. V.?"
 FOLLOW_UP = "Und aus welchen Bereichen kommen sie?"
 UNANSWERABLE = "How much does the platinum partner programme cost per year?"
 TIMEOUT_MS = 60_000  # generous: the machine may be busy with other tests
+DRAFT_TOPIC = "Life Science Nord"
+DRAFT_POINT = "How many stakeholders does Life Science Nord bring together?"
+SCREENSHOTS = os.environ.get("LSN_SCREENSHOTS")  # a folder for screenshots of the tabs, when set
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"Debian's chromium is not installed at {CHROMIUM} (`make test` installs it)"
@@ -90,9 +101,14 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 1
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def root(tmp_path_factory) -> Path:
+    """The server's folder: corpus/, data/ (the index, the eval runs), serve.log."""
+    return tmp_path_factory.mktemp("browser")
+
+
+@pytest.fixture(scope="module")
+def server(root):
     """The URL of `lsn serve` over the two-document index, with an API key."""
-    root = tmp_path_factory.mktemp("browser")
     write_corpus(root / "corpus")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LSN_")}
     env.update(
@@ -143,6 +159,12 @@ def ask(page, question: str) -> None:
     page.locator("#lsn-ask").click()
 
 
+def screenshot(page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
 def test_ask_shows_the_answer_and_its_source(browser, server):
     ctx, page = open_page(browser, server, "en-US", permissions=["clipboard-read", "clipboard-write"])
     try:
@@ -150,11 +172,9 @@ def test_ask_shows_the_answer_and_its_source(browser, server):
         ask(page, QUESTION)
         chat = page.locator("#lsn-chat")
         expect(chat).to_contain_text("rund 250 Akteure")
-        link = chat.locator("a.lsn-cite").last
-        expect(link).to_have_attribute("href", re.compile(r"^#src-1-\d+$"))
-        quote = page.locator(link.get_attribute("href"))
-        expect(quote).to_contain_text("rund 250 Akteure")
-        assert quote.evaluate("e => e.tagName") == "MARK"
+        quote = page.locator("#turn-1 mark", has_text="rund 250 Akteure")  # the answer may cite more places
+        expect(quote).to_have_id(re.compile(r"^src-1-\d+$"))
+        expect(chat.locator(f"a.lsn-cite[href='#{quote.get_attribute('id')}']")).to_have_count(1)
         source = quote.locator("xpath=ancestor::li[1]")
         expect(source).to_contain_text("Clusterstrategie 2024")
         expect(source.locator(".lsn-where")).to_have_text(f"{DE_DOC} · p. 1")
@@ -250,5 +270,163 @@ def test_documents_upload_and_delete_behind_the_api_key(browser, server, tmp_pat
         page.locator("#lsn-delete").click()
         expect(status).to_contain_text("notiz.txt ist nicht mehr im Index.")
         expect(table).not_to_contain_text("notiz.txt")
+    finally:
+        ctx.close()
+
+
+# ---------------------------------------------------------------- Draft
+
+
+def test_draft_build_edit_and_download(browser, server):
+    ctx, page = open_page(browser, server, "en-US")
+    try:
+        page.get_by_role("tab", name="Draft").click()
+        page.locator("#lsn-draft-topic textarea").fill(DRAFT_TOPIC)
+        page.locator("#lsn-draft-points textarea").fill(DRAFT_POINT)
+        page.locator("#lsn-draft-build").click()
+
+        status = page.locator("#lsn-draft-status")
+        expect(status).to_contain_text(re.compile(r"1 section, \d+ sources?; prose: the documents' own sentences \(extractive\)\."))
+        editor = page.locator("#lsn-draft-editor textarea")
+        expect(editor).to_have_value(re.compile(r"\[1\]"))
+        built = editor.input_value()
+        title, section, refs = re.fullmatch(r"# (.+?)\n\n## (.+?)\n\n.*\n\n## References\n\n(.+)\n?", built, re.S).groups()
+        assert (title, section) == (DRAFT_TOPIC, DRAFT_POINT)
+        assert "**Evidence**" in built and re.search(r"^> “.*250 stakeholders.*” \[\d\] — ", built, re.M)
+        refs = refs.splitlines()
+        assert refs[0].startswith("- [1] ") and all(re.search(rf"\(({DE_DOC}|{EN_DOC})\)$", r) for r in refs)
+        preview = page.locator("#lsn-draft-preview")
+        expect(preview.locator("h2", has_text="References")).to_be_visible()
+        expect(preview.locator("blockquote").first).to_contain_text("[1]")
+
+        editor.press("Control+Home")  # the title typed over, a paragraph pasted: the preview and downloads follow
+        editor.press("Shift+End")
+        editor.press_sequentially("# Our position paper")
+        page.keyboard.insert_text("\n\nAn opening of our own, citing [1].")  # as a paste: no key events
+        expect(editor).to_have_value(built.replace(DRAFT_TOPIC, "Our position paper\n\nAn opening of our own, citing [1].", 1))
+        expect(preview.locator("h1")).to_have_text("Our position paper")
+        expect(preview).to_contain_text("An opening of our own, citing [1].")
+        expect(status).to_contain_text("1 section, ")  # the opening is no section of its own
+        screenshot(page, "draft-en")
+
+        with page.expect_download() as download:
+            page.locator("#lsn-draft-md").click()
+        assert download.value.suggested_filename == "Our-position-paper.md"
+        markdown = Path(download.value.path()).read_text(encoding="utf-8")
+        assert markdown.startswith("# Our position paper\n\nAn opening of our own, citing [1].\n\n## ")
+        assert "\n## References\n\n- [1] " in markdown
+
+        with page.expect_download() as download:
+            page.locator("#lsn-draft-docx").click()
+        assert download.value.suggested_filename == "Our-position-paper.docx"
+        document = docx.Document(download.value.path())
+        paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
+        assert paragraphs[0] == ("Title", "Our position paper")
+        assert ("Normal", "An opening of our own, citing [1].") in paragraphs
+        assert [t for style, t in paragraphs if style == "Heading 1"] == [DRAFT_POINT, "References"]
+        assert any("250 stakeholders" in t for style, t in paragraphs if style == "Quote")
+        references = [t for _, t in paragraphs[[t for _, t in paragraphs].index("References") + 1 :]]
+        assert references == [r[2:] for r in refs]  # the list as the editor showed it, without its bullets
+    finally:
+        ctx.close()
+
+
+# ---------------------------------------------------------------- Eval
+
+
+def eval_row(qid: str, question: str, **measures: float) -> dict:
+    """A question's row as `lsn eval` stores it (eval/runner.py), with the given measures."""
+    return {
+        "id": qid, "question": question, "type": "fact", "lang": "de", "answerable": True, "evidence": [],
+        "errors": {"search": None, "ask": None}, "answer": None, "measures": measures,
+    }
+
+
+def store_run(runs_dir: Path, name: str, created: str, scores: dict[str, tuple[float, float]]) -> None:
+    """A run of the browser test set: per question (hit@5, mrr)."""
+    rows = [eval_row(qid, f"Frage {qid}?", **{"hit@5": hit, "mrr": mrr}) for qid, (hit, mrr) in scores.items()]
+    manifest = {
+        "name": name, "created": created, "git": {"commit": "0123456789abcdef", "dirty": False},
+        "settings": {"hash": "s1"}, "index": {"fingerprint": "i1"}, "testsets": [{"path": "eval/testsets/browser.jsonl"}],
+    }
+    save_run({"manifest": manifest, **summarize(rows), "rows": rows}, runs_dir / name)
+
+
+@pytest.fixture(scope="module")
+def runs_dir(root) -> Path:
+    """The server's runs folder with two runs: q1 worse in the newer one, q2 better."""
+    runs_dir = root / "data" / RUNS_DIR_NAME
+    store_run(runs_dir, "baseline", "2025-01-01T10:00:00+00:00", {"q1": (1, 1.0), "q2": (0, 0.0), "q3": (1, 0.5)})
+    store_run(runs_dir, "tuned", "2025-01-02T10:00:00+00:00", {"q1": (0, 0.5), "q2": (1, 1.0), "q3": (1, 0.5)})
+    return runs_dir
+
+
+def test_eval_lists_runs_and_compares_two(browser, server, runs_dir):
+    ctx, page = open_page(browser, server, "en-GB")
+    try:
+        page.get_by_role("tab", name="Evaluation").click()
+        runs = page.locator("#lsn-eval-runs")
+        for word in ("run", "created", "test sets", "hit@5", "tuned", "baseline", "0123456", "browser.jsonl"):
+            expect(runs).to_contain_text(word)
+        expect(page.locator("#lsn-eval-a input")).to_have_value("baseline (3 questions: browser)")
+        expect(page.locator("#lsn-eval-b input")).to_have_value("tuned (3 questions: browser)")
+        deltas = page.locator("#lsn-eval-deltas")
+        expect(deltas).to_contain_text("95% CI")
+        # MRR: A (1 + 0 + 0.5) / 3, B (0.5 + 1 + 0.5) / 3, B − A, then the CI, p and the pairs
+        expect(deltas.get_by_role("row", name=re.compile(r"^mrr 0\.500 0\.667 \+0\.167 \[.+\] [\d.]+ 3$"))).to_be_visible()
+        changes = page.locator("#lsn-eval-changes")
+        expect(changes).to_contain_text("A baseline → B tuned: 3 questions in both.")
+        expect(changes).to_contain_text("Got worse (1)")
+        expect(changes.locator("li", has_text="q1 (fact, de): hit@5 1.000 → 0.000, mrr 1.000 → 0.500")).to_have_count(1)
+        expect(changes).to_contain_text("Got better (1)")
+        screenshot(page, "eval-en")
+
+        store_run(runs_dir, "regressed", "2025-01-03T10:00:00+00:00", {"q1": (0, 0.0), "q2": (0, 0.0), "q3": (0, 0.0)})
+        page.locator("#lsn-eval-refresh").click()
+        expect(runs).to_contain_text("regressed")
+        page.locator("#lsn-eval-b input").click()
+        page.get_by_role("option", name="regressed (3 questions: browser)").click()
+        expect(changes).to_contain_text("A baseline → B regressed: 3 questions in both.")
+        expect(changes).to_contain_text("Got worse (2)")
+        expect(changes).to_contain_text("Got better (0)")
+    finally:
+        ctx.close()
+
+
+# ---------------------------------------------------------------- German
+
+
+def test_draft_and_eval_tabs_in_german(browser, server, runs_dir):
+    ctx, page = open_page(browser, server, "de-DE")
+    try:
+        page.get_by_role("tab", name="Entwurf").click()
+        expect(page.locator("#lsn-draft-build")).to_have_text("Entwurf erstellen")
+        expect(page.get_by_label("Thema", exact=True)).to_be_visible()
+        expect(page.get_by_label("Punkte (optional, einer pro Zeile)")).to_be_visible()
+        expect(page.locator("#lsn-draft-lang")).to_contain_text("Sprache des Entwurfs")
+        expect(page.get_by_label("Sprache des Themas")).to_be_checked()  # made on the server, by Accept-Language
+        expect(page.locator("#lsn-draft-md")).to_have_text(".md herunterladen")
+        expect(page.locator("#lsn-draft-docx")).to_have_text(".docx herunterladen")
+        expect(page.get_by_text("Kein LLM eingerichtet")).to_be_visible()
+        assert "__i18n__" not in page.locator("body").inner_text()
+
+        page.locator("#lsn-draft-topic textarea").fill("Life Science Nord")
+        page.locator("#lsn-draft-points textarea").fill(QUESTION)
+        page.locator("#lsn-draft-build").click()
+        expect(page.locator("#lsn-draft-status")).to_contain_text(re.compile(r"1 Abschnitt, \d+ Quellen?; Fließtext: "))
+        expect(page.locator("#lsn-draft-preview h2", has_text="Quellen")).to_be_visible()  # the draft is German too
+        screenshot(page, "draft-de")
+
+        page.get_by_role("tab", name="Evaluation").click()
+        expect(page.locator("#lsn-eval-runs")).to_contain_text("Gespeicherte Läufe")
+        expect(page.locator("#lsn-eval-runs")).to_contain_text("Lauf")
+        expect(page.locator("#lsn-eval-deltas")).to_contain_text("B − A je Maß")
+        expect(page.locator("#lsn-eval-deltas")).to_contain_text("Differenz")
+        expect(page.locator("#lsn-eval-a")).to_contain_text("A (Vergleichsbasis)")
+        expect(page.locator("#lsn-eval-changes")).to_contain_text("Fragen in beiden.")
+        expect(page.locator("#lsn-eval-changes")).to_contain_text("Schlechter geworden")
+        expect(page.locator("#lsn-eval-refresh")).to_have_text("Aktualisieren")
+        screenshot(page, "eval-de")
+        assert "__i18n__" not in page.locator("body").inner_text()
     finally:
         ctx.close()

@@ -29,7 +29,8 @@ from lsn_assistant.draft import (
     unescape,
 )
 from lsn_assistant.errors import BadQuery
-from ui.draft_tab import draft_tab, on_build, on_edit, remove_session
+from ui.draft_tab import draft_tab, language_choices, on_build, on_edit, remove_session, status
+from ui.i18n import TEXTS
 
 STAKEHOLDERS = "Wie viele Akteure vereint der Life Science Nord e. V.?"
 PARTNERS = "Welche Partnerprogramme gibt es für die Mitglieder?"
@@ -309,9 +310,17 @@ def test_the_tab_builds_inside_blocks(assistant, index):
             draft_tab(lambda: assistant, index)
     kinds = [type(b).__name__ for b in demo.blocks.values()]
     assert kinds.count("DownloadButton") == 2 and "State" in kinds and "Dropdown" in kinds
-    assert any(b.label == "Draft (Markdown, editable)" for b in demo.blocks.values() if isinstance(b, gr.Textbox))
+    labels = {b.label.key for b in demo.blocks.values() if isinstance(getattr(b, "label", None), gr.i18n.I18nData)}
+    assert {"draft_topic", "draft_points", "draft_docs", "draft_lang", "draft_editor", "draft_preview"} <= labels
+    assert labels <= set(TEXTS["de"]) and labels <= set(TEXTS["en"])
     config = demo.get_config_file()  # what the browser gets: every component and event serialises
     assert len(config["dependencies"]) == 3
+    assert "draft_no_llm" in str(config["components"])  # `index` has no LLM
+
+
+def test_the_draft_language_choices_follow_the_ui():
+    assert language_choices("de") == [("Sprache des Themas", "auto"), ("Deutsch", "de"), ("English", "en")]
+    assert language_choices("en")[0] == ("Topic's language", "auto")
 
 
 def test_tab_build_and_edit_write_the_downloads(assistant):
@@ -322,13 +331,18 @@ def test_tab_build_and_edit_write_the_downloads(assistant):
         assert editor == preview == Path(md_path).read_text(encoding="utf-8") == to_markdown(session.draft)
         assert {s.doc for s in session.draft.sources} == {STRATEGY_DE}
         assert message.startswith("2 sections,") and "extractive" in message
+        assert re.fullmatch(r"2 Abschnitte, \d+ Quellen?; Fließtext: Sätze aus den Dokumenten selbst \(extraktiv\)\.", status(session.draft, "de"))
         assert docx.Document(docx_path).paragraphs[0].text == "Life Science Nord e. V."
+        assert on_edit(editor, session) == (gr.skip(),) * 4  # the editor's change when the build fills it
 
         edited = editor.replace(session.draft.sections[0].body, "Eigener Text [77].")
         preview, md_path, docx_path, message = on_edit(edited, session)
         exported = Path(md_path).read_text(encoding="utf-8")
         assert preview == exported and "Eigener Text." in exported and "[77]" not in exported
-        assert "[77] verweist auf keine Quelle" in message
+        assert "[77] verweist auf keine Quelle" in message  # the draft's note, in the draft's language
+        assert on_edit(edited, session, "de") == (gr.skip(),) * 4  # what the downloads hold already
+        assert on_edit(editor, session, "de")[3].startswith("2 Abschnitte, ")  # back to the text as built
+        assert Path(on_edit(edited, session)[1]).read_text(encoding="utf-8") == exported
         assert any(p.text == "Eigener Text." for p in docx.Document(docx_path).paragraphs)
         assert len(list(Path(session.folder).iterdir())) == 2
     finally:
@@ -341,4 +355,7 @@ def test_tab_shows_errors_as_messages(assistant):
         *outputs, message = on_build(lambda: assistant, "   ", "", None, "auto", None)
     assert outputs == [gr.skip()] * 5
     assert message == "Could not build the draft: the topic is empty"
+    with pytest.warns(UserWarning):
+        *_, message = on_build(lambda: assistant, "", "", None, "auto", None, ui_lang="de")
+    assert message == "Der Entwurf konnte nicht erstellt werden: the topic is empty"
     assert on_edit("# Nur Text", None) == ("# Nur Text", gr.skip(), gr.skip(), gr.skip())

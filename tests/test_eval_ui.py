@@ -3,13 +3,15 @@ newest compared on start, and the comparison callbacks."""
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import gradio as gr
 
 from eval.runs import default_runs_dir, list_runs, save_run
 from test_eval_compare import A, B
-from ui.eval_tab import RUN_HEADERS, comparison_view, eval_tab, runs_rows
+from ui.eval_tab import RUN_HEADERS, comparison_view, delta_headers, eval_tab, run_choices, run_headers, runs_rows
+from ui.i18n import I18N
 
 
 def store(tmp_path):
@@ -30,6 +32,12 @@ def test_runs_listed_newest_first(tmp_path):
     assert len(rows[0]) == len(RUN_HEADERS)
     assert rows[0][:4] == ["run-b", "2025-01-02T10:00:00+00:00", "abc1234", "4"]
     assert rows[0][5:7] == ["0.500", "0.625"]  # hit@5 and MRR of B
+    assert run_headers("en") == list(RUN_HEADERS)
+    assert run_headers("de")[:5] == ["Lauf", "erstellt", "Commit", "Fragen", "Testsets"] and run_headers("de")[5] == "hit@5"
+    assert [label for label, _ in run_choices(runs, "de")] == ["run-b (4 Fragen)", "run-a (4 Fragen)"]
+    assert run_choices(runs)[0] == ("run-b (4 questions)", str(runs[0].path))
+    with_sets = dataclasses.replace(runs[0], testsets=("eval/testsets/fakten.jsonl", "x/b.jsonl"), n_questions=1)
+    assert run_choices([with_sets], "de")[0][0] == "run-b (1 Frage: fakten, b)"
 
 
 def test_comparison_view(tmp_path):
@@ -38,9 +46,16 @@ def test_comparison_view(tmp_path):
     assert rows[1] == ["mrr", "0.500", "0.833", "+0.333", rows[1][4], "0.750", "3"]
     assert "#### Got worse (1)" in changes and "- q1 (fact, de): hit@5 1.000 → 0.000, mrr 1.000 → 0.500" in changes
     assert "#### Mixed (1)" in changes
+    assert changes.startswith("**A** A → **B** B: 3 questions in both.") and "Only in A: qa" in changes and "Only in B: qb" in changes
+    rows_de, changes_de = comparison_view(str(runs_dir / "run-a"), str(runs_dir / "run-b"), "de")
+    assert rows_de == rows and "3 Fragen in beiden." in changes_de and "Nur in A: qa" in changes_de
+    assert "#### Schlechter geworden (1)" in changes_de and "#### Besser geworden (1)" in changes_de and "#### Gemischt (1)" in changes_de
+    assert delta_headers("de") == ["Maß", "A", "B", "Differenz", "95-%-KI", "p", "n"]
+    assert comparison_view("", None, "de")[1].startswith("Zwei Läufe zum Vergleich wählen")
     assert comparison_view(None, str(runs_dir / "run-b")) == ([], "Pick two runs to compare (`lsn eval` stores a run each time it evaluates).")
     rows, message = comparison_view(str(runs_dir / "broken"), str(runs_dir / "run-b"))
     assert rows == [] and message.startswith("Cannot compare: ") and "cannot read the run" in message
+    assert comparison_view(str(runs_dir / "broken"), str(runs_dir / "run-b"), "de")[1].startswith("Vergleich nicht möglich: ")
 
 
 def test_tab_builds_in_a_blocks_context_and_starts_on_the_two_newest(tmp_path):
@@ -51,11 +66,12 @@ def test_tab_builds_in_a_blocks_context_and_starts_on_the_two_newest(tmp_path):
     components = list(demo.blocks.values())
     dropdowns = [c for c in components if isinstance(c, gr.Dropdown)]
     tables = [c for c in components if isinstance(c, gr.Dataframe)]
-    assert [d.label for d in dropdowns] == ["A (baseline)", "B"]
+    assert [d.label.key for d in dropdowns] == ["eval_a", "eval_b"]
     assert dropdowns[0].value.endswith("run-a/run.json") and dropdowns[1].value.endswith("run-b/run.json")
     assert len(tables) == 2
     assert tables[1].value["data"][1][:4] == ["mrr", "0.500", "0.833", "+0.333"]
-    assert any(isinstance(c, gr.Button) and c.value == "Refresh" for c in components)
+    assert any(isinstance(c, gr.Button) and c.value == str(I18N("refresh")) for c in components)
+    assert len(demo.get_config_file()["dependencies"]) == 3  # page load, refresh, the pickers
 
 
 def test_tab_without_runs(tmp_path):

@@ -6,6 +6,8 @@ built and mounted (concurrency limits; the API routes still answering)."""
 
 from __future__ import annotations
 
+import json
+import re
 from types import SimpleNamespace
 
 import gradio as gr
@@ -405,13 +407,43 @@ def test_build_ui_sets_concurrency_limits():
     assert len(writes) == 2 and all(f.concurrency_limit == 1 for f in writes)
     assert blocks._queue.default_concurrency_limit == ui_app.DEFAULT_CONCURRENCY
     ours = [f for f in blocks.fns.values() if f.fn is None or f.fn.__module__ == "ui.app"]  # not the Draft/Eval tabs'
-    assert len(ours) == 9 and all(f.api_visibility == "private" for f in ours)
+    assert len(ours) == 9
+    tabs = {f.fn.__module__ for f in blocks.fns.values() if f.fn is not None} - {"ui.app"}
+    assert tabs == {"ui.draft_tab", "ui.eval_tab"}
+    assert all(f.api_visibility == "private" for f in blocks.fns.values())
+    drafts = events_of(blocks, "build_draft_event")  # a draft is a few answers: it waits with them
+    assert [(f.concurrency_id, f.concurrency_limit) for f in drafts] == [("answer", ui_app.ANSWER_CONCURRENCY)]
 
 
-def test_optional_tabs_are_skipped_when_missing():
-    assert ui_app.optional_tab("no_such_tab", "tab") is None
-    assert ui_app.optional_tab("render", "no_such_function") is None
-    assert ui_app.optional_tab("render", "sources_panel") is render.sources_panel
+I18N_KEY = re.compile(r'__i18n__\{"__type__": "translation_metadata", "key": "(\w+)"\}')
+
+
+def strings(value) -> list[str]:
+    """Every string in a JSON-like value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [s for v in value for s in strings(v)] if isinstance(value, (list, tuple)) else []
+
+
+def test_every_label_the_browser_gets_is_in_both_languages(tmp_path):
+    blocks = ui_app.build_ui(StubAssistant, clean_settings(data_dir=tmp_path))
+    config = json.loads(json.dumps(blocks.get_config_file(), default=str))
+    keys = {key for s in strings(config["components"]) for key in I18N_KEY.findall(s)}
+    assert {"tab_draft", "tab_eval", "draft_topic", "draft_build", "draft_download_docx", "eval_runs", "eval_a"} <= keys
+    assert keys <= set(i18n.TEXTS["en"]) and keys <= set(i18n.TEXTS["de"])
+    tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
+    assert [I18N_KEY.fullmatch(label).group(1) for label in tabs] == ["tab_chat", "tab_documents", "tab_draft", "tab_eval"]
+    assert "__i18n__" not in str([i18n.TEXTS[lang][key] for lang in i18n.TEXTS for key in keys])
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_server_made_words_of_draft_and_eval_are_in_both_languages(lang):
+    other = "en" if lang == "de" else "de"
+    for key in [k for k in i18n.TEXTS["en"] if k.startswith(("draft_", "eval_"))]:
+        assert i18n.TEXTS[lang][key].count("{") == i18n.TEXTS[other][key].count("{"), key  # the same placeholders
+    assert i18n.text("de", "draft_sections", n=1) == "1 Abschnitt" and i18n.text("en", "draft_sources", n=3) == "3 sources"
 
 
 def test_mount_ui_keeps_the_api_routes():

@@ -2,7 +2,9 @@
 
 Tabs: Chat (streamed answers with inline ``[n]`` links into a sources panel,
 filters, the answer mode, a copy button), Documents (the corpus; upload and
-delete behind the API key), and Draft and Eval where their modules exist.
+delete behind the API key), Draft (a position paper's skeleton with its
+evidence, edited and downloaded as .md and .docx; ``draft_tab``) and Eval (the
+stored evaluation runs and a comparison of two; ``eval_tab``).
 
 Everything a user has is per session: the conversation lives in ``gr.State``;
 the one shared object is the ``Assistant`` behind ``get_assistant``. Answers
@@ -14,7 +16,6 @@ up the others; uploads and deletes run one at a time.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from lsn_assistant.config import Settings
 from lsn_assistant.errors import LSNError
 
 from . import chat, documents
+from .draft_tab import draft_tab
+from .eval_tab import eval_tab
 from .i18n import DEFAULT, I18N, request_language
 from .render import mode_line, problem_line, sources_panel
 
@@ -37,22 +40,8 @@ COPY_JS = "(text) => window.lsnCopy(text)"  # window.lsnCopy: static/app.js
 PRIVATE = "private"  # the UI's events are not an API (that is /api/*, /v1/*)
 
 
-def optional_tab(module: str, function: str) -> Callable | None:
-    """``ui.<module>.<function>`` if another part of the project provides it yet."""
-    name = f"{__package__}.{module}"
-    try:
-        return getattr(importlib.import_module(name), function, None)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise  # the module is there but needs something missing: a real error
-        return None
-
-
 def build_ui(get_assistant: Callable[[], Assistant], settings: Settings) -> gr.Blocks:
     """The Blocks of the UI (not mounted; ``mount_ui`` does that)."""
-    draft_tab = optional_tab("draft_tab", "draft_tab")
-    eval_tab = optional_tab("eval_tab", "eval_tab")
-
     with gr.Blocks(title="LSN Assistant", analytics_enabled=False) as blocks:
         exchanges = gr.State([])
         with gr.Row(elem_id="lsn-header"):
@@ -120,12 +109,10 @@ def build_ui(get_assistant: Callable[[], Assistant], settings: Settings) -> gr.B
                             delete = gr.Button(I18N("delete"), variant="stop", elem_id="lsn-delete")
                     status = gr.Markdown(elem_id="lsn-doc-status")
 
-            if draft_tab is not None:
-                with gr.Tab(I18N("tab_draft"), id="draft"):
-                    draft_tab(get_assistant, settings)
-            if eval_tab is not None:
-                with gr.Tab(I18N("tab_eval"), id="eval"):
-                    eval_tab(settings)
+            with gr.Tab(I18N("tab_draft"), id="draft"):
+                draft_tab(get_assistant, settings, concurrency_limit=ANSWER_CONCURRENCY)
+            with gr.Tab(I18N("tab_eval"), id="eval"):
+                eval_tab(settings)
 
         # ---- events
 

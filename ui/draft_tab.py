@@ -8,6 +8,10 @@ current ``gr.Blocks``/``gr.Tab``. Per user, a ``gr.State`` holds a
 edited text may name) and the folder the downloads are written to, removed
 with the state. Every edit rewrites both downloads from the edited text, so
 what is downloaded is what the user sees in the preview.
+
+Its words are in ``ui/i18n.py``: the labels as ``gr.I18n`` keys, the messages
+in the language of the request (``ui_lang``); the draft itself is in the
+topic's language or the one chosen.
 """
 
 from __future__ import annotations
@@ -27,14 +31,14 @@ from lsn_assistant.config import Settings
 from lsn_assistant.draft import Draft, build_draft, from_markdown, to_docx, to_markdown
 from lsn_assistant.errors import LSNError
 
-LANGUAGES = [("Topic's language", "auto"), ("Deutsch", "de"), ("English", "en")]
+from .i18n import DEFAULT, I18N, request_language, text
 
-INTRO = """Give a topic, and if you like the points you want to make (one per line).
-The draft has one section per point, or, without points, background, goals,
-measures and figures. Each section brings the passages of the documents that
-bear on it as verbatim quotes with their source. Edit the Markdown freely: the
-downloads are the edited text; markers are renumbered and the reference list is
-rebuilt from the `[n]` that remain."""
+PRIVATE = "private"  # the UI's events are not an API
+
+
+def language_choices(ui_lang: str) -> list[tuple[str, str]]:
+    """The draft's language: the topic's (worded in the UI's language), German, English."""
+    return [(text(ui_lang, "draft_lang_auto"), "auto"), ("Deutsch", "de"), ("English", "en")]
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,23 @@ def export(session: Session, markdown: str) -> tuple[Draft, str, str]:
     return draft, str(md_path), str(docx_path)
 
 
-def status(draft: Draft) -> str:
-    prose = "drafted by the LLM" if draft.mode == "llm" else "the documents' own sentences (extractive)"
-    lines = [f"{len(draft.sections)} sections, {len(draft.sources)} sources; prose: {prose}."]
-    lines += [f"- {note}" for note in draft.notes]
-    return "\n".join(lines)
+def exported_markdown(session: Session) -> str | None:
+    """The Markdown the .md download holds now."""
+    return next((p.read_text(encoding="utf-8") for p in Path(session.folder).glob("*.md")), None)
+
+
+def status(draft: Draft, ui_lang: str = DEFAULT) -> str:
+    """What was built, in the UI's language (the sections are those with a
+    heading: text above the first one is not counted); the draft's notes (in
+    the draft's language) below."""
+    line = text(
+        ui_lang,
+        "draft_status",
+        sections=text(ui_lang, "draft_sections", n=sum(1 for s in draft.sections if s.heading)),
+        sources=text(ui_lang, "draft_sources", n=len(draft.sources)),
+        prose=text(ui_lang, "draft_prose_llm" if draft.mode == "llm" else "draft_prose_extractive"),
+    )
+    return "\n".join([line, *(f"- {note}" for note in draft.notes)])
 
 
 def on_build(
@@ -81,6 +97,7 @@ def on_build(
     lang: str,
     session: Session | None,
     progress: Callable[[int, int, str], None] | None = None,
+    ui_lang: str = DEFAULT,
 ) -> tuple:
     """Outputs: session, editor, preview, .md file, .docx file, status. A
     problem with the input or the index is a message, the rest unchanged."""
@@ -95,79 +112,98 @@ def on_build(
         )
     except LSNError as exc:
         gr.Warning(str(exc))
-        return (gr.skip(),) * 5 + (f"Could not build the draft: {exc}",)
+        return (gr.skip(),) * 5 + (text(ui_lang, "draft_failed", error=exc),)
     if session is None:
         session = Session(draft, tempfile.mkdtemp(prefix="lsn-draft-"))
     else:
         session = dataclasses.replace(session, draft=draft)
     markdown = to_markdown(draft)
     _, md_path, docx_path = export(session, markdown)
-    return session, markdown, markdown, md_path, docx_path, status(draft)
+    return session, markdown, markdown, md_path, docx_path, status(draft, ui_lang)
 
 
-def on_edit(markdown: str, session: Session | None) -> tuple:
+def on_edit(markdown: str, session: Session | None, ui_lang: str = DEFAULT) -> tuple:
     """Outputs: preview, .md file, .docx file, status; the preview shows what
-    the downloads hold (markers renumbered, the reference list rebuilt)."""
+    the downloads hold (markers renumbered, the reference list rebuilt). Text
+    the downloads already hold (the editor's change when a build fills it)
+    changes nothing, so the build's status with its notes stays."""
     if session is None:
         return markdown, gr.skip(), gr.skip(), gr.skip()
+    if exported_markdown(session) == to_markdown(from_markdown(markdown, session.draft)):
+        return (gr.skip(),) * 4
     draft, md_path, docx_path = export(session, markdown)
-    return to_markdown(draft), md_path, docx_path, status(draft)
+    return to_markdown(draft), md_path, docx_path, status(draft, ui_lang)
 
 
-def document_choices(get_assistant: Callable[[], Assistant]):
+def document_choices(get_assistant: Callable[[], Assistant], ui_lang: str = DEFAULT):
     """The filter's choices, (title, file name) per indexed document."""
     try:
         docs = get_assistant().documents()
     except LSNError as exc:
-        gr.Warning(f"The document list is not available: {exc}")
+        gr.Warning(text(ui_lang, "draft_no_doc_list", error=exc))
         return gr.update(choices=[])
     return gr.update(choices=sorted((d["title"] or d["doc"], d["doc"]) for d in docs))
 
 
-def draft_tab(get_assistant: Callable[[], Assistant], settings: Settings) -> None:
-    """The Draft tab's components and events, in the current Blocks context."""
-    llm = (
-        f"Prose: drafted by the LLM ({settings.llm_provider}, {settings.llm_model_name})."
-        if settings.llm_provider != "none"
-        else "No LLM is configured: each section's prose is the extractive answer."
-    )
-    gr.Markdown(f"{INTRO}\n\n{llm}")
+def draft_tab(
+    get_assistant: Callable[[], Assistant], settings: Settings, concurrency_limit: int | None | str = "default"
+) -> None:
+    """The Draft tab's components and events, in the current Blocks context.
+    A draft is a few answers: building one shares the concurrency group
+    "answer" with the chat, whose limit the app passes as ``concurrency_limit``
+    (Gradio applies the lowest limit of a group's events once they have run)."""
+    gr.Markdown(I18N("draft_intro"))
+    if settings.llm_provider != "none":
+        gr.Markdown(I18N("draft_prose_by_llm") + f" ({settings.llm_provider}, {settings.llm_model_name}).")
+    else:
+        gr.Markdown(I18N("draft_no_llm"))
     session = gr.State(None, delete_callback=remove_session)
     with gr.Row():
         with gr.Column(scale=2):
-            topic = gr.Textbox(label="Topic", placeholder="e.g. Internationalisierung des Clusters")
-            points = gr.Textbox(label="Points (optional, one per line)", lines=4)
+            topic = gr.Textbox(
+                label=I18N("draft_topic"), placeholder=I18N("draft_topic_placeholder"), elem_id="lsn-draft-topic"
+            )
+            points = gr.Textbox(label=I18N("draft_points"), lines=4, elem_id="lsn-draft-points")
         with gr.Column(scale=1):
-            docs = gr.Dropdown(label="Only these documents (optional)", choices=[], multiselect=True)
-            lang = gr.Radio(LANGUAGES, value="auto", label="Language of the draft")
-            build = gr.Button("Build draft", variant="primary")
-    message = gr.Markdown()
+            docs = gr.Dropdown(label=I18N("draft_docs"), choices=[], multiselect=True, elem_id="lsn-draft-docs")
+            lang = gr.Radio(language_choices(DEFAULT), value="auto", label=I18N("draft_lang"), elem_id="lsn-draft-lang")
+            build = gr.Button(I18N("draft_build"), variant="primary", elem_id="lsn-draft-build")
+    message = gr.Markdown(elem_id="lsn-draft-status")
     with gr.Row():
-        editor = gr.Textbox(label="Draft (Markdown, editable)", lines=24, max_lines=80)
-        preview = gr.Markdown(label="Preview", latex_delimiters=[])
+        editor = gr.Textbox(label=I18N("draft_editor"), lines=24, max_lines=80, elem_id="lsn-draft-editor")
+        preview = gr.Markdown(label=I18N("draft_preview"), latex_delimiters=[], elem_id="lsn-draft-preview")
     with gr.Row():
-        md_file = gr.DownloadButton("Download .md")
-        docx_file = gr.DownloadButton("Download .docx")
+        md_file = gr.DownloadButton(I18N("draft_download_md"), elem_id="lsn-draft-md")
+        docx_file = gr.DownloadButton(I18N("draft_download_docx"), elem_id="lsn-draft-docx")
 
-    def build_draft_event(topic_text, points_text, doc_names, language, state, progress=gr.Progress()):
+    def build_draft_event(topic_text, points_text, doc_names, language, state, request: gr.Request, progress=gr.Progress()):
         def report(done: int, total: int, heading: str) -> None:
             progress((done, total), desc=heading)
 
-        return on_build(get_assistant, topic_text, points_text, doc_names, language, state, report)
+        ui_lang = request_language(request)
+        return on_build(get_assistant, topic_text, points_text, doc_names, language, state, report, ui_lang)
+
+    def edit_event(markdown: str, state: Session | None, request: gr.Request):
+        return on_edit(markdown, state, request_language(request))
+
+    def load_event(request: gr.Request):
+        ui_lang = request_language(request)
+        return document_choices(get_assistant, ui_lang), gr.update(choices=language_choices(ui_lang))
 
     build.click(
         build_draft_event,
         inputs=[topic, points, docs, lang, session],
         outputs=[session, editor, preview, md_file, docx_file, message],
-        concurrency_id="answer",  # a draft is a few answers: it shares the chat's limit where there is one
-        api_visibility="private",
+        concurrency_id="answer",
+        concurrency_limit=concurrency_limit,
+        api_visibility=PRIVATE,
     )
-    editor.input(
-        on_edit,
+    editor.change(  # not .input: Gradio's Textbox fires that on keys only, not when text is pasted or dropped
+        edit_event,
         inputs=[editor, session],
         outputs=[preview, md_file, docx_file, message],
         show_progress="hidden",
-        trigger_mode="always_last",  # the last keystroke's text is always exported
-        api_visibility="private",
+        trigger_mode="always_last",  # the last text is always exported
+        api_visibility=PRIVATE,
     )
-    gr.on(None, lambda: document_choices(get_assistant), outputs=docs, api_visibility="private")
+    gr.on(None, load_event, outputs=[docs, lang], api_visibility=PRIVATE)  # on page load

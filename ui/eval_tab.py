@@ -5,7 +5,12 @@ Blocks/Tab context: a table of the runs in ``<data_dir>/eval-runs`` (where
 ``lsn eval`` stores them), two pickers (A, the baseline, and B), the paired
 comparison of the two (``eval.compare``: means, delta, 95% CI, p) and the
 questions that got worse, better or mixed. Nothing is evaluated here; ``lsn
-eval`` makes the runs. It starts on the two newest runs.
+eval`` makes the runs. Each page load reads the runs folder again and starts
+on the two newest runs.
+
+Its words are in ``ui/i18n.py``: the labels as ``gr.I18n`` keys, the tables'
+headers and the comparison in the language of the request; the measures keep
+their names (hit@5, mrr, …), as in the reports.
 """
 
 from __future__ import annotations
@@ -19,7 +24,22 @@ from eval.compare import DELTA_HEADERS, compare_runs, delta_rows
 from eval.report import change_text
 from eval.runs import RunError, StoredRun, default_runs_dir, list_runs, load_run
 
+from .i18n import DEFAULT, I18N, request_language, text
+
 RUN_HEADERS: tuple[str, ...] = ("run", "created", "commit", "questions", "test sets", "hit@5", "mrr", "answer_fact_recall", "cited_gold")
+MEASURE_COLUMNS = 5  # RUN_HEADERS[5:] are measures, named as in the reports
+PRIVATE = "private"  # the UI's events are not an API
+
+
+def run_headers(lang: str = DEFAULT) -> list[str]:
+    words = [text(lang, f"eval_col_{key}") for key in ("run", "created", "commit", "questions", "testsets")]
+    return [*words, *RUN_HEADERS[MEASURE_COLUMNS:]]
+
+
+def delta_headers(lang: str = DEFAULT) -> list[str]:
+    """DELTA_HEADERS (measure, A, B, delta, 95% CI, p, n) in ``lang``."""
+    words = {"measure": "eval_col_measure", "delta": "eval_col_delta", "95% CI": "eval_col_ci"}
+    return [text(lang, words[h]) if h in words else h for h in DELTA_HEADERS]
 
 
 def runs_rows(runs: list[StoredRun]) -> list[list[str]]:
@@ -33,35 +53,52 @@ def runs_rows(runs: list[StoredRun]) -> list[list[str]]:
             (r.commit or "-")[:7] + ("+" if r.dirty else ""),
             str(r.n_questions),
             ", ".join(Path(t).name for t in r.testsets),
-            *[num(r.summary.get(k)) for k in RUN_HEADERS[5:]],
+            *[num(r.summary.get(k)) for k in RUN_HEADERS[MEASURE_COLUMNS:]],
         ]
         for r in runs
     ]
 
 
-def run_choices(runs: list[StoredRun]) -> list[tuple[str, str]]:
-    return [(r.label, str(r.path)) for r in runs]
+def run_choices(runs: list[StoredRun], lang: str = DEFAULT) -> list[tuple[str, str]]:
+    """(label, path) per run; the label names the run, its questions and test sets."""
+
+    def label(r: StoredRun) -> str:
+        sets = ", ".join(Path(t).stem for t in r.testsets)
+        return f"{r.name} ({text(lang, 'eval_questions', n=r.n_questions)}{': ' + sets if sets else ''})"
+
+    return [(label(r), str(r.path)) for r in runs]
 
 
-def changes_markdown(comparison: dict) -> str:
-    parts = [f"**A** {comparison['a']['name']} → **B** {comparison['b']['name']}: {comparison['n_common']} questions in both."]
-    for verdict, title in (("worse", "Got worse"), ("better", "Got better"), ("mixed", "Mixed")):
+def changes_markdown(comparison: dict, lang: str = DEFAULT) -> str:
+    a, b = comparison["a"]["name"], comparison["b"]["name"]
+    parts = [f"**A** {a} → **B** {b}: {text(lang, 'eval_in_both', n=comparison['n_common'])}"]
+    for verdict in ("worse", "better", "mixed"):
         changed = comparison[verdict]
-        parts.append(f"#### {title} ({len(changed)})")
-        parts.append("\n".join(f"- {change_text(c)}" for c in changed) or "none")
+        parts.append(f"#### {text(lang, f'eval_{verdict}')} ({len(changed)})")
+        parts.append("\n".join(f"- {change_text(c)}" for c in changed) or text(lang, "eval_none"))
+    for side in ("only_a", "only_b"):
+        if comparison[side]:
+            parts.append(f"{text(lang, f'eval_{side}')}: {', '.join(comparison[side])}")
     return "\n\n".join(parts)
 
 
-def comparison_view(a: str | None, b: str | None) -> tuple[list[list[str]], str]:
+def comparison_view(a: str | None, b: str | None, lang: str = DEFAULT) -> tuple[list[list[str]], str]:
     """The delta table rows and the changed-questions Markdown for runs ``a``
     (baseline) and ``b`` (paths), or a hint when fewer than two are picked."""
     if not a or not b:
-        return [], "Pick two runs to compare (`lsn eval` stores a run each time it evaluates)."
+        return [], text(lang, "eval_pick_two")
     try:
         comparison = compare_runs(load_run(a), load_run(b))
     except RunError as e:
-        return [], f"Cannot compare: {e}"
-    return delta_rows(comparison), changes_markdown(comparison)
+        return [], text(lang, "eval_cannot_compare", error=e)
+    return delta_rows(comparison), changes_markdown(comparison, lang)
+
+
+def newest_two(choices: list[tuple[str, str]]) -> tuple[str | None, str | None]:
+    """(A, B): the second newest and the newest run."""
+    newest = choices[0][1] if choices else None
+    previous = choices[1][1] if len(choices) > 1 else None
+    return previous, newest
 
 
 def eval_tab(settings: Any) -> None:
@@ -69,23 +106,47 @@ def eval_tab(settings: Any) -> None:
     runs_dir = default_runs_dir(settings)
     runs = list_runs(runs_dir)
     choices = run_choices(runs)
-    newest = choices[0][1] if choices else None
-    previous = choices[1][1] if len(choices) > 1 else None
+    previous, newest = newest_two(choices)
     rows, changes = comparison_view(previous, newest)
 
-    gr.Markdown(f"Runs stored by `lsn eval` in `{runs_dir}`.")
-    table = gr.Dataframe(value=runs_rows(runs), headers=list(RUN_HEADERS), interactive=False, wrap=True, label="Stored runs")
+    gr.Markdown(I18N("eval_intro") + f" `{runs_dir}`.")
+    table = gr.Dataframe(
+        value=runs_rows(runs), headers=run_headers(), interactive=False, wrap=True, label=I18N("eval_runs"), elem_id="lsn-eval-runs"
+    )
     with gr.Row():
-        pick_a = gr.Dropdown(choices=choices, value=previous, label="A (baseline)")
-        pick_b = gr.Dropdown(choices=choices, value=newest, label="B")
-        refresh = gr.Button("Refresh", scale=0)
-    deltas = gr.Dataframe(value=rows, headers=list(DELTA_HEADERS), interactive=False, label="B − A per measure")
-    changed = gr.Markdown(changes)
+        pick_a = gr.Dropdown(choices=choices, value=previous, label=I18N("eval_a"), elem_id="lsn-eval-a")
+        pick_b = gr.Dropdown(choices=choices, value=newest, label=I18N("eval_b"), elem_id="lsn-eval-b")
+        refresh = gr.Button(I18N("refresh"), scale=0, elem_id="lsn-eval-refresh")
+    deltas = gr.Dataframe(value=rows, headers=delta_headers(), interactive=False, label=I18N("eval_deltas"), elem_id="lsn-eval-deltas")
+    changed = gr.Markdown(changes, elem_id="lsn-eval-changes")
 
-    def reload() -> tuple[Any, Any, Any]:
+    def compared(a: str | None, b: str | None, lang: str) -> tuple[dict, str]:
+        rows, markdown = comparison_view(a, b, lang)
+        return {"headers": delta_headers(lang), "data": rows}, markdown
+
+    def on_load(request: gr.Request) -> tuple:
+        """Runs as stored now, the two newest compared, in the request's language."""
+        lang = request_language(request)
         fresh = list_runs(runs_dir)
-        options = run_choices(fresh)
-        return runs_rows(fresh), gr.Dropdown(choices=options), gr.Dropdown(choices=options)
+        options = run_choices(fresh, lang)
+        a, b = newest_two(options)
+        return (
+            {"headers": run_headers(lang), "data": runs_rows(fresh)},
+            gr.update(choices=options, value=a),
+            gr.update(choices=options, value=b),
+            *compared(a, b, lang),
+        )
 
-    refresh.click(reload, outputs=[table, pick_a, pick_b])
-    gr.on([pick_a.change, pick_b.change], comparison_view, inputs=[pick_a, pick_b], outputs=[deltas, changed])
+    def on_refresh(request: gr.Request) -> tuple:
+        """The runs as stored now; the picks stay."""
+        lang = request_language(request)
+        fresh = list_runs(runs_dir)
+        options = run_choices(fresh, lang)
+        return {"headers": run_headers(lang), "data": runs_rows(fresh)}, gr.update(choices=options), gr.update(choices=options)
+
+    def on_pick(a: str | None, b: str | None, request: gr.Request) -> tuple:
+        return compared(a, b, request_language(request))
+
+    gr.on(None, on_load, outputs=[table, pick_a, pick_b, deltas, changed], api_visibility=PRIVATE)  # on page load
+    refresh.click(on_refresh, outputs=[table, pick_a, pick_b], api_visibility=PRIVATE)
+    gr.on([pick_a.input, pick_b.input], on_pick, inputs=[pick_a, pick_b], outputs=[deltas, changed], api_visibility=PRIVATE)
