@@ -17,15 +17,25 @@ How an extractive answer is made (``Answerer.answer``):
    it holds (compound parts count; for the other language also the question's
    lexical translation; words that only name a document do not count) + its
    passage's retrieval rank + a bonus when it holds what the question asks for
-   (a number, a count of the thing asked about, a date, an amount, a person) +
-   a little for the question's language.
+   (a number, a count of the thing asked about, a date, an amount, a person,
+   a frequency, contact details; for a question asking for several things, a
+   list item or a list's lead-in) + a little for the question's language - a
+   penalty for a bare heading or caption and for contact details nobody asked
+   for.
 4. MMR picks the sentences (relevance against redundancy), as many as the
-   question needs: more for lists and for questions with several parts, none
-   below a margin under the best one; of a sentence and its translation the
-   one in the question's language. A picked sentence that refers back
-   ("Dabei …", "This …") brings the one before it; a following one that
-   carries on is added when relevant enough; for a list question a lead-in or
-   an item brings the items of its bullet block.
+   question needs: more for lists (a question with a list cue, or "welche"/
+   "which" with a plural noun) and for questions with several parts, none
+   below a margin under the best one; of a sentence and its translation only
+   one. The answer is then filled, best first, while the word budget lasts:
+   each pick with what belongs to it (for a list question the items of its
+   bullet block, when the pick is close to the best; for a line of a figure
+   the figure's other values); then the best sentence of each of the top
+   passages none of the picks came from (the retriever ranks passages better
+   than e5 ranks single sentences); then context: a pick that refers back
+   ("Dabei …", "„Damit …", "This …") brings the sentence before it, and a
+   following one that refers back comes when relevant enough. Every sentence
+   is quoted in the question's language when its translation is among the
+   candidates.
 5. The answer quotes them verbatim (numbers and names exactly as in the
    source), ``[n]`` after each; lists as bullets. Framing words (the list
    intro, the note that the evidence is in the other language, the
@@ -33,16 +43,17 @@ How an extractive answer is made (``Answerer.answer``):
 6. Abstention (``Answerer.abstains``, calibrated on the dev sets with
    scripts/tune_answers.py): nothing to quote; or the question asks for a
    kind of thing (an amount of money, a date, a count of something, a
-   figure) that none of its best sentences holds; or half of its content
-   words occur nowhere in the index; or even the best sentence is far from
-   it. Then the answer says that the documents do not answer and offers the
-   closest passages.
+   figure, contact details) that none of its best sentences holds; or half
+   of its content words occur nowhere in the index; or even the best
+   sentence is far from it. Then the answer says that the documents do not
+   answer and offers the closest passages.
 """
 
 from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import math
 import os
 import re
@@ -99,8 +110,12 @@ def labels(lang: str) -> dict[str, str]:
 # ---------------------------------------------------------------- question form
 
 _LIST_CUES = re.compile(
-    r"\b(welche|welcher|welchen|welches|nenne|nennen|liste|aufz[äa]hl\w*|which|list|name the|enumerate|what are)\b",
-    re.IGNORECASE,
+    r"\b(nenne|nennen|liste|aufz[äa]hl\w*|list|name the|enumerate|what are|which are|welche sind)\b", re.IGNORECASE
+)
+# after "which"/"what", the words that end the noun phrase it asks about
+_EN_STOP = set(
+    """is are was were does do did has have had can could will would should shall may might must
+    of in for on at to with from by""".split()
 )
 _PART_CUES = re.compile(
     r"\b(und|and)\s+(wie|wer|was|wo|wann|welche\w*|warum|worauf|womit|how|who|what|where|when|which|why|in welche\w*|in which|is there)\b",
@@ -113,7 +128,9 @@ _PART_CUES = re.compile(
 # by a sentence without an amount of money, whatever else it shares with it.
 _Q_MONEY = re.compile(
     r"\b(how much|wie viel|wie hoch)\b.*\b(cost\w*|price\w*|fee\w*|fund\w*|budget\w*|money|pay\w*|spend\w*|"
-    r"\w*(?:kost|preis|gebühr|beitr[äa]g|förder|finanz|mittel|geld|budget)\w*|zahl(?:t|en))\b",
+    r"\w*(?:kost|preis|gebühr|beitr[äa]g|förder|finanz|mittel|geld|budget)\w*|zahl(?:t|en))\b"
+    r"|\b(was|what)\b.*\b(kostet|kosten|costs?)\b|\b(wie teuer|how expensive)\b"
+    r"|\b(welche[nrs]?|what|which)\s+((?-i:[a-zäöü]\w*)\s+)?(kosten|preise?|gebühre?n?|costs?|prices?|fees?)\b",
     re.IGNORECASE,
 )
 # "when" as a question word, not as a conjunction ("… when the masterplan was written")
@@ -122,13 +139,25 @@ _Q_DATE = re.compile(
     r"zum ersten mal|erstmals|for the first time)\b",
     re.IGNORECASE,
 )
-_Q_COUNT = re.compile(r"\b(wie viele|wieviele|how many|anzahl|zahl der|zahl an|number of)\b", re.IGNORECASE)
+_Q_COUNT = re.compile(
+    r"\b(wie viele|wieviele|how many|anzahl|zahl der|zahl an|(?<!phone )(?<!fax )number of)\b", re.IGNORECASE
+)
 _Q_NUMBER = re.compile(
     r"\b(wie gro[ßs]|wie hoch|wie stark|how big|how large|how high|what share|welchen anteil|anteil|share|"
     r"percent\w*|prozent\w*|figures?|zahlen|zahl)\b",
     re.IGNORECASE,
 )
 _Q_PERSON = re.compile(r"^\W*(wer|who)\b", re.IGNORECASE)
+_Q_FREQUENCY = re.compile(
+    r"\b(wie oft|wie häufig|wie regelmäßig|in welche[mn] (rhythmus|turnus|abstand|abständen)|"
+    r"how often|how frequently|how regularly)\b",
+    re.IGNORECASE,
+)
+_Q_CONTACT = re.compile(
+    r"\b(address|adresse|anschrift|postanschrift|phone|telephone|telefon\w*|fax|e-?mail|contact details|kontaktdaten|"
+    r"website|webseite|homepage|internetseite|internetadresse)\b",
+    re.IGNORECASE,
+)
 _MONEY = re.compile(r"(€|\$|\b(EUR|Euro|Mio|Mrd|Millionen|Milliarden|million|billion|Tsd)\b)", re.IGNORECASE)
 _MONTHS = (
     "januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember|"
@@ -142,14 +171,34 @@ _NUMBER_WORDS = set(
     forty fifty hundred hundreds thousand thousands dozen dozens""".split()
 )
 _PERSON = re.compile(r"\b(Dr\.|Prof\.|Herr|Frau|Mr\.?|Mrs\.?|Ms\.?)\s")
+_FREQUENCY = re.compile(
+    r"\b((halb|viertel)?jährlich|monatlich|wöchentlich|täglich|quartalsweise|jedes jahr|"
+    r"alle \w+ (jahre|monate|wochen|tage)|(ein|zwei|drei|vier|fünf|\d+)\s*-?\s*(mal|x) (im|pro|je) "
+    r"(jahr|monat|woche|quartal)|"
+    r"(im|pro|je) (jahr|monat|quartal)|annual(ly)?|yearly|monthly|weekly|daily|"
+    r"every (\w+ )?(years?|months?|weeks?|days?)|(once|twice|\w+ times) (a|per|each) (year|month|week)|"
+    r"per (year|month))\b",
+    re.IGNORECASE,
+)
+# contact details: an e-mail or web address, a phone number, a postcode with its town
+_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+\.\w+|\bwww\.\S+|https?://\S+|(?:\+|\b0)\d[\d\s/().-]{6,}\d|\b(?:Tel|Fax)\b\.?:?"
+    r"|\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+",
+)
 _TOKEN = re.compile(r"\w[\w.,]*\w|\w", re.UNICODE)
+# the number of a heading or a caption ("6 THE FUTURE …", "Abb. 2: …"), which is no figure
+_LABEL = re.compile(
+    r"^\W*((Abb|Abbildung|Fig|Figure|Tab|Tabelle|Table|Kapitel|Chapter)\.?\s*)?[\d.]*\d[.:)]?\s(?!\s*%)", re.IGNORECASE
+)
 _CONJ = {"und", "and", "oder", "or", "sowie"}
 
 
 def answer_types(question: str) -> set[str]:
     """What kind of thing the question wants: "money" (how much … cost),
     "date" (wann, when), "count" (wie viele, how many), "number" (how big,
-    what share), "person" (a question opening with wer/who)."""
+    what share), "person" (a question opening with wer/who), "frequency"
+    (how often, wie regelmäßig), "contact" (an address, a phone number, a
+    website)."""
     out = set()
     if _Q_MONEY.search(question):
         out.add("money")
@@ -161,7 +210,21 @@ def answer_types(question: str) -> set[str]:
         out.add("number")
     if _Q_PERSON.search(question):
         out.add("person")
+    if _Q_FREQUENCY.search(question):
+        out.add("frequency")
+    if _Q_CONTACT.search(question):
+        out.add("contact")
     return out
+
+
+def is_contact_line(text: str) -> bool:
+    """Contact details and little else ("+49 381 650 70 90 info@bcv.org
+    www.bioconvalley.org"): an answer to where or how to reach someone, to
+    nothing else."""
+    if not _CONTACT.search(text):
+        return False
+    rest = _CONTACT.sub(" ", text)
+    return sum(1 for w in re.findall(r"[^\W\d_]{2,}", rest) if w.islower()) <= 2
 
 
 def counted_words(question: str) -> list[str]:
@@ -243,15 +306,54 @@ def typed_match(text: str, wants: set[str], question: str = "", counted: list[se
                 if any(_stem_match(stems[0], f) for forms in counted for f in forms):
                     if any(abs(i - j) <= 5 for j in numbers):
                         return True
-    if "number" in wants and _numbers_in(tokens, q_tokens, False):
+    if "number" in wants and _numbers_in(_TOKEN.findall(_LABEL.sub("", text)), q_tokens, False):
         return True
     if "person" in wants and _PERSON.search(text):
+        return True
+    if "frequency" in wants and _FREQUENCY.search(text):
+        return True
+    if "contact" in wants and _CONTACT.search(text):
         return True
     return False
 
 
 def is_list_question(question: str) -> bool:
-    return bool(_LIST_CUES.search(question))
+    """Whether the question asks for several things: by a cue ("nenne",
+    "list", "what are"), or by "welche"/"which" with a plural noun ("Welche
+    Themenfelder …", "which stages …"; not "Welche Rolle …", "which year")."""
+    if _LIST_CUES.search(question):
+        return True
+    return any(_plural(noun, lang) for noun, lang in _asked_nouns(question))
+
+
+def _asked_nouns(question: str) -> list[tuple[str, str]]:
+    """The noun after each "welche"/"which"/"what", with its language: in
+    German the first capitalised word after it, in English the last word
+    before a verb or a preposition."""
+    out = []
+    for m in re.finditer(r"\b(welche|welchen|which|what)\b", question, re.IGNORECASE):
+        words = re.findall(r"[\w\-']+", question[m.end():])[:6]
+        if m.group(1).lower().startswith("welche"):
+            out += [(w, "de") for w in words if w[:1].isupper()][:1]
+        else:
+            out += [(w, "en") for w in list(itertools.takewhile(lambda w: w.lower() not in _EN_STOP, words))[-1:]]
+    return out
+
+
+def _plural(noun: str, lang: str) -> bool:
+    """A plural noun: its lemma differs ("Themenfelder" -> "Themenfeld",
+    "stages" -> "stage"), or that of a German compound's last part
+    ("Krankheitsgebiete" -> "Gebiet")."""
+    import simplemma
+
+    from .translate import Lexicon
+
+    if lang == "de":
+        parts = Lexicon.default().split_compound(noun)
+        forms = [noun, parts[-1].capitalize()] if parts else [noun]
+        return any(simplemma.lemmatize(w, lang="de").lower() != w.lower() for w in forms)
+    low = noun.lower()
+    return low.endswith("s") and not low.endswith(("ss", "us", "is")) and simplemma.lemmatize(low, lang="en") != low
 
 
 def question_parts(question: str) -> int:
@@ -387,11 +489,18 @@ class Unit:
 
 _BULLET = re.compile(r"^[\-–•·▪●◦*]\s+")
 _ANAPHOR = re.compile(
-    r"^(Dabei|Damit|Dazu|Dafür|Daher|Deshalb|Dadurch|Darüber hinaus|Darunter|Dies|Diese|Dieser|Dieses|Es|Sie|Er|"
-    r"Hier|Hierbei|Hierzu|So|Außerdem|Zudem|Auch|Gleichzeitig|Ebenso|Zusätzlich|Somit|Daneben|Dort|Danach|"
+    r"^((?:Da|Hier)r?(?:an|auf|aus|bei|durch|für|gegen|in|mit|nach|neben|über|um|unter|von|vor|zu)|Darüber hinaus|"
+    r"Daher|Deshalb|Dies|Diese|Dieser|Dieses|Es|Sie|Er|Hier|So|Außerdem|Zudem|Auch|Gleichzeitig|Ebenso|Zusätzlich|"
+    r"Somit|Daneben|Dort|Danach|Demnach|"
     r"This|These|It|They|Its|Their|In addition|Also|At the same time|Thus|Therefore|Here|Such|Moreover|"
-    r"Furthermore|He|She|There)\b"
+    r"Furthermore|He|She|There|Among them|Of these)\b"
 )
+
+
+def _refers_back(u: "Unit") -> bool:
+    """The sentence opens with a word that refers to the one before ("Dabei …",
+    "„Damit …", "This …")."""
+    return bool(_ANAPHOR.match(display(u.quote).lstrip("„“\"'‚‘»«(")))
 
 
 def _line_start(u: "Unit") -> bool:
@@ -405,6 +514,31 @@ _NUMBERED_ITEM = re.compile(r"^(\d{1,2}[.)]|[a-z][.)])\s+\S")
 def _is_item(u: "Unit") -> bool:
     """A bullet or numbered list item ("- …", "• …", "1. …", "a) …")."""
     return _line_start(u) and bool(_BULLET.match(u.quote) or _NUMBERED_ITEM.match(u.quote))
+
+
+def _is_title(u: "Unit") -> bool:
+    """A heading or caption: a whole short line without a sentence's closing
+    punctuation ("6 THE FUTURE GUIDING PHILOSOPHIES", "Abbildung 5: Ebenen …",
+    "- Maßnahmen zur Förderung der Innovationskultur")."""
+    text = u.chunk.text
+    line_end = u.end >= len(text.rstrip()) or text[u.end] == "\n"
+    return (_line_start(u) and line_end and not re.search(r"[.!?:;…\"“”»]\s*$", u.quote)
+            and len(u.quote.split()) <= 15)
+
+
+def _is_data_line(u: "Unit") -> bool:
+    """A line of a figure or a table: a title-like line holding a figure
+    ("Medizintechnik 46 % der Funktionen"); a heading's or a caption's
+    number ("6 THE FUTURE …", "Abb. 2: …") is none."""
+    return _is_title(u) and not _is_item(u) and bool(_NUMBER.search(_LABEL.sub("", u.quote)))
+
+
+def _leads_in(u: "Unit", at: dict[tuple[str, int], "Unit"]) -> bool:
+    """The sentence introduces a list: it ends with a colon, or bullet lines follow."""
+    nxt = at.get((u.chunk.chunk_id, u.pos + 1))
+    return u.quote.rstrip().endswith(":") or (nxt is not None and _is_item(nxt))
+
+
 _NUMBER = re.compile(r"\d")
 
 
@@ -427,6 +561,8 @@ class Params:
     w_chunk_centre: float = 0.0  # 0: cosines centred per language; 1: per passage
     w_type: float = 1.0  # holds what the question asks for (a number, a person)
     w_lang: float = 0.1  # in the question's language
+    w_list: float = 1.0  # for a list question: a list item or a list's lead-in (counted in ``typed``)
+    w_noise: float = 1.0  # cost of a bare heading or caption, or of contact details the question does not ask for
     red_floor: float = 0.85  # e5 similarity to a picked sentence above which redundancy costs
     w_red: float = 10.0  # cost per unit of similarity above red_floor
     dup: float = 0.95  # above this similarity a sentence is a duplicate and never picked
@@ -434,11 +570,15 @@ class Params:
     margin: float = 2.0  # a sentence joins when its relevance is within this of the best
     max_sentences: int = 4
     max_list_items: int = 6
-    max_list_extra: int = 6  # bullet items a list answer may add to what MMR picked
-    context_margin: float = 3.0  # a following sentence that carries on joins within this of the best
+    max_list_extra: int = 6  # list items (or figure values) one pick may bring
+    list_margin: float = 0.75  # a pick brings its list when its relevance is within this of the best
+    context_margin: float = 2.0  # a following sentence that carries on joins within this of the best
     max_context: int = 2  # sentences context may add
     max_total: int = 6  # sentences in an answer, at most
-    max_total_list: int = 8
+    max_total_list: int = 12
+    budget: int = 140  # words of quotes in an answer: no sentence joins beyond (the first always does)
+    budget_list: int = 180
+    lead: int = 2  # the best sentence of each of the top this many passages is quoted (budget permitting)
     any_next: bool = False  # the following sentence joins even without a reference back
     min_words: int = 4
     max_words: int = 80
@@ -595,7 +735,7 @@ class Answerer:
         own, trans = self.query_weights(plan)
         total = sum(own.values()) or 1.0
         out: list[Unit] = []
-        seen: set[str] = set()
+        seen: dict[str, list[tuple[str, int]]] = {}
         for h, (spans, vecs), (_, vecs_use) in zip(hits, found, found_use):
             stems = self.sentence_stems(h.chunk, spans)
             for i, ((a, b), v, vu, st) in enumerate(zip(spans, vecs, vecs_use, stems)):
@@ -603,12 +743,14 @@ class Answerer:
                 n_words = len(text.split())
                 if n_words > p.max_words:
                     continue
-                if n_words < p.min_words and not (n_words >= 2 and _NUMBER.search(text)):
-                    continue
+                item = (a == 0 or h.chunk.text[a - 1] == "\n") and _BULLET.match(text)
+                if n_words < p.min_words and not (n_words >= 2 and (_NUMBER.search(text) or item)):
+                    continue  # a fragment; but a short list item ("- Vermarktung;") is content
                 key = re.sub(r"\W+", "", text.lower())
-                if key in seen:  # the overlap sentence of neighbouring chunks
-                    continue
-                seen.add(key)
+                here = (h.chunk.doc, h.chunk.position)
+                if any(d == here[0] and abs(at - here[1]) <= 1 for d, at in seen.get(key, ())):
+                    continue  # the overlap sentence of neighbouring chunks (not a sentence the document repeats)
+                seen.setdefault(key, []).append(here)
                 if not self.sources.holds(h.chunk.doc, text):
                     continue  # spliced by the cleaner: not verbatim in the document
                 u = Unit(h, a, b, i, v, st)
@@ -669,12 +811,18 @@ class Answerer:
         if not units:
             return
         p = self.params
+        listy = is_list_question(question)
+        at = self._neighbours(units)
         wants = answer_types(question)
         counted = self.counted_forms(question, lang)
         z = self._standardise(units, "cos")
         z_use = self._standardise(units, "cos_use") if p.w_use else {}
         for u in units:
             u.typed = 1.0 if typed_match(u.quote, wants, question, counted, u.lang or "de", self.title_words()) else 0.0
+            if listy and (_is_item(u) or _leads_in(u, at)):
+                u.typed += p.w_list
+            noise = ("contact" not in wants and is_contact_line(u.quote)) or (
+                _is_title(u) and not _is_item(u) and not u.typed)
             u.score = (
                 z[id(u)]
                 + p.w_use * z_use.get(id(u), 0.0)
@@ -682,18 +830,53 @@ class Answerer:
                 + p.w_prior * u.prior
                 + p.w_type * u.typed
                 + (p.w_lang if u.lang == lang else 0.0)
+                - (p.w_noise if noise else 0.0)
             )
 
     def select(self, units: list[Unit], question: str, lang: str = "") -> list[Unit]:
-        """MMR over the candidates; then list lead-ins bring their items."""
+        """MMR picks the sentences; the answer takes them best first, each with
+        the items it brings, then the leads of passages not yet quoted, then
+        context, while the sentence limit and the word budget last."""
         p = self.params
         if not units:
             return []
         listy = is_list_question(question)
         limit = p.max_list_items if listy else min(p.max_sentences + question_parts(question) - 1, p.max_list_items)
         best = max(u.score for u in units)
-        pool = [u for u in units if u.score >= best - p.margin * (1.5 if listy else 1.0)]
+        at = self._neighbours(units)
+        picks = self._mmr(units, best - p.margin * (1.5 if listy else 1.0), limit)
+        groups = [[u, *self._items(u, at, listy and u.score >= best - p.list_margin)[: p.max_list_extra]]
+                  for u in picks]
+        cited = {u.chunk.chunk_id for u in picks}
+        groups.append([u for u in self._lead(units) if u.chunk.chunk_id not in cited and u.score >= best - p.margin])
+        groups.append([x for u in picks for x in self._context(u, at, best - p.context_margin)])
+        total = p.max_total_list if listy else p.max_total
+        budget = p.budget_list if listy else p.budget
         chosen: list[Unit] = []
+        quoted: set[str] = set()  # a sentence the document repeats is quoted once
+        words = 0
+        for group in groups:
+            for x in group:
+                x = self._in_language(x, units, lang)
+                n = len(x.quote.split())
+                key = fold(x.quote)
+                if key not in quoted and len(chosen) < total and (not chosen or words + n <= budget):
+                    chosen.append(x)
+                    quoted.add(key)
+                    words += n
+        return chosen
+
+    def _lead(self, units: list[Unit]) -> list[Unit]:
+        """The best sentence of each of the best ``lead`` passages."""
+        ranks = sorted({u.hit.rank for u in units})[: self.params.lead]
+        return [max((u for u in units if u.hit.rank == r), key=lambda u: u.score) for r in ranks]
+
+    def _mmr(self, units: list[Unit], floor: float, limit: int) -> list[Unit]:
+        """Relevance against redundancy, among the sentences scoring ``floor`` or
+        more; of a sentence and its translation only one."""
+        p = self.params
+        chosen: list[Unit] = []
+        pool = [u for u in units if u.score >= floor]
         while pool and len(chosen) < limit:
             def mmr(u: Unit) -> float:
                 red = max((float(np.dot(u.vec, c.vec)) for c in chosen), default=0.0)
@@ -701,72 +884,89 @@ class Answerer:
 
             u = max(pool, key=mmr)
             pool.remove(u)
-            if chosen and max(float(np.dot(u.vec, c.vec)) for c in chosen) > p.dup:
-                continue  # a near-duplicate
-            twin = next((c for c in chosen if c.lang != u.lang and float(np.dot(u.vec, c.vec)) > p.twin), None)
-            if twin is not None:
-                # the same statement in the other language: keep the one in the question's language
-                if u.lang == lang and twin.lang != lang:
-                    chosen[chosen.index(twin)] = u
-                continue
+            if any(float(np.dot(u.vec, c.vec)) > (p.twin if c.lang != u.lang else p.dup) for c in chosen):
+                continue  # a near-duplicate, or the same statement in the other language
             chosen.append(u)
-        chosen = self._with_context(chosen, units, best - p.context_margin, limit + p.max_context)
-        if listy:
-            chosen = self._with_list_items(chosen, units, limit + p.max_list_extra)
-        return chosen[: p.max_total_list if listy else p.max_total]
+        return chosen
+
+    def _in_language(self, u: Unit, units: list[Unit], lang: str) -> Unit:
+        """``u``, or its translation among the candidates when that is in ``lang``."""
+        if u.lang == lang:
+            return u
+        sim, twin = max(((float(np.dot(u.vec, x.vec)), x) for x in units if x.lang == lang),
+                        default=(0.0, u), key=lambda t: t[0])
+        return twin if sim > self.params.twin else u
 
     @staticmethod
     def _neighbours(units: list[Unit]) -> dict[tuple[str, int], Unit]:
         return {(u.chunk.chunk_id, u.pos): u for u in units}
 
-    def _with_context(self, chosen: list[Unit], units: list[Unit], floor: float, limit: int) -> list[Unit]:
+    def _context(self, u: Unit, at: dict[tuple[str, int], Unit], floor: float) -> list[Unit]:
         """A picked sentence that refers back ("Dabei …", "This …") brings the
-        sentence before it; one followed by such a sentence brings that one
-        too when it is relevant enough (it usually carries on the answer)."""
-        at = self._neighbours(units)
-        out = list(chosen)
-        for u in chosen:
-            if len(out) >= limit:
-                break
-            prev = at.get((u.chunk.chunk_id, u.pos - 1))
-            if prev is not None and prev not in out and _ANAPHOR.match(display(u.quote)):
-                out.append(prev)
-            nxt = at.get((u.chunk.chunk_id, u.pos + 1))
-            if (nxt is not None and nxt not in out and len(out) < limit and nxt.score >= floor
-                    and (self.params.any_next or _ANAPHOR.match(display(nxt.quote)))):
-                out.append(nxt)
+        sentence before it; a following one that refers back and scores
+        ``floor`` or more comes too (it usually carries on the answer)."""
+        out = []
+        prev = at.get((u.chunk.chunk_id, u.pos - 1))
+        if prev is not None and _refers_back(u):
+            out.append(prev)
+        nxt = at.get((u.chunk.chunk_id, u.pos + 1))
+        if nxt is not None and nxt.score >= floor and (self.params.any_next or _refers_back(nxt)):
+            out.append(nxt)
+        return out[: self.params.max_context]
+
+    def _items(self, u: Unit, at: dict[tuple[str, int], Unit], listy: bool) -> list[Unit]:
+        """What a pick brings as its own content: the other values of a figure
+        or a table; for a list question the items of its list."""
+        if _is_data_line(u):
+            return self._data_run(u, at)
+        return self._list_items(u, at) if listy else []
+
+    @staticmethod
+    def _data_run(u: Unit, at: dict[tuple[str, int], Unit]) -> list[Unit]:
+        """The data lines next to a data line (a sentence the splitter left out,
+        such as a one-word label, does not end the run)."""
+        out = []
+        for step in (-1, 1):
+            pos, gap = u.pos + step, 0
+            while gap <= 1:
+                x = at.get((u.chunk.chunk_id, pos))
+                if x is None:
+                    gap += 1
+                elif _is_data_line(x):
+                    out.append(x)
+                    gap = 0
+                else:
+                    break
+                pos += step
         return out
 
-    def _with_list_items(self, chosen: list[Unit], units: list[Unit], limit: int) -> list[Unit]:
-        """For a list question: a picked lead-in ("… folgende Ziele:", or the
-        sentence right before bullet lines) or a picked bullet item brings the
-        first sentence of every item of its bullet block."""
-        at = self._neighbours(units)
-        out = list(chosen)
-        for u in chosen:
-            cid = u.chunk.chunk_id
-            start = None
-            if _is_item(u):
-                start = u.pos
-                while (cid, start - 1) in at and (_is_item(at[(cid, start - 1)]) or not _line_start(at[(cid, start - 1)])):
-                    start -= 1
-            else:
-                nxt = at.get((cid, u.pos + 1))
-                if u.quote.rstrip().endswith(":") or (nxt is not None and _is_item(nxt)):
-                    start = u.pos + 1
-            if start is None:
-                continue
-            pos = start
-            while (cid, pos) in at and len(out) < limit:
-                x = at[(cid, pos)]
-                if pos > u.pos and not _line_start(x):
-                    pos += 1
-                    continue  # a later sentence of the same item
-                if x.pos != u.pos and not (_is_item(x) or (u.quote.rstrip().endswith(":") and pos == start)):
-                    break
-                if x not in out:
-                    out.append(x)
-                pos += 1
+    @staticmethod
+    def _list_items(u: Unit, at: dict[tuple[str, int], Unit]) -> list[Unit]:
+        """A lead-in ("… folgende Ziele:", or the sentence right before bullet
+        lines) or a bullet item brings the first sentence of every item of its
+        bullet block."""
+        lines: list[Unit] = []  # the first sentence of each line of the chunk, in order
+        line_of = 0
+        for x in sorted((x for x in at.values() if x.chunk.chunk_id == u.chunk.chunk_id), key=lambda x: x.pos):
+            if _line_start(x) or not lines:
+                lines.append(x)
+            if x is u:
+                line_of = len(lines) - 1
+        if _is_item(u):
+            first = line_of
+            while first > 0 and _is_item(lines[first - 1]):
+                first -= 1
+        elif _leads_in(u, at):
+            first = line_of + 1
+        else:
+            return []
+        out = []
+        for i in range(first, len(lines)):
+            x = lines[i]
+            if not (_is_item(x) or (i == first and u.quote.rstrip().endswith(":"))):
+                break
+            if x is not u:
+                out.append(x)
         return out
 
     # ---- composing
@@ -826,7 +1026,7 @@ class Answerer:
         top = sorted(units, key=lambda u: -(u.score - p.w_type * u.typed))[: p.typed_top * question_parts(question)]
         missing = [
             t for t in sorted(wants)
-            if t != "person"
+            if t not in ("person", "frequency")
             and not any(typed_match(u.quote, {t}, question, counted, u.lang or "de", self.title_words()) for u in top)
         ]
         return {
@@ -866,9 +1066,9 @@ class Answerer:
     def abstains(self, f: dict) -> bool:
         """Abstain when there is nothing to quote, when even the best sentence
         is far from the question, or when the question asks for a kind of
-        thing (an amount, a date, a count of something) that none of the best
-        sentences holds. A "person" is not required: names come in too many
-        forms to test."""
+        thing (an amount, a date, a count of something, contact details) that
+        none of the best sentences holds. A "person" and a "frequency" are not
+        required: names and rhythms come in too many forms to test."""
         p = self.params
         return (
             f["n_candidates"] == 0
@@ -937,58 +1137,4 @@ class Answerer:
 
 # ---------------------------------------------------------------- text with markers (the LLM path)
 
-_MARKER = re.compile(r"\s?\[(\d+)\]")
-
-
-def ground_markers(
-    text: str, passages: list[ScoredChunk], lang: str, quotes: dict[int, str] | None = None
-) -> tuple[str, list[Citation]]:
-    """Resolve the ``[n]`` markers of a generated text against the numbered
-    ``passages`` (1-based): a marker naming no passage is dropped; each valid
-    one becomes a citation whose quote is ``quotes[n]`` when that stands
-    verbatim in passage n, else the passage sentence that shares the most
-    content words with the sentence the marker ends. Citations are renumbered
-    in order of appearance; markers of one citation are merged."""
-    quotes = quotes or {}
-    out_parts: list[str] = []
-    citations: list[Citation] = []
-    by_key: dict[tuple[str, int, int], int] = {}
-    last = 0
-    for m in _MARKER.finditer(text):
-        out_parts.append(text[last : m.start()])
-        last = m.end()
-        n = int(m.group(1))
-        if not 1 <= n <= len(passages):
-            continue
-        chunk = passages[n - 1].chunk
-        claim = _MARKER.sub("", text[: m.start()])
-        claim = re.split(r"(?<=[.!?:])\s+|\n", claim.strip())[-1] if claim.strip() else ""
-        given = quotes.get(n) or ""
-        i = chunk.text.find(given) if given.strip() else -1
-        a, b = (i, i + len(given)) if i >= 0 else best_support(claim, chunk)
-        key = (chunk.chunk_id, a, b)
-        if key not in by_key:
-            by_key[key] = len(citations) + 1
-            citations.append(Citation(by_key[key], chunk.chunk_id, chunk.doc, chunk.title, chunk.page, chunk.section,
-                                      chunk.text[a:b], chunk.text, chunk.lang))
-        marker = f" [{by_key[key]}]"
-        if not "".join(out_parts).endswith(marker):  # "[2][2]" after renumbering: once
-            out_parts.append(marker)
-    out_parts.append(text[last:])
-    return "".join(out_parts).strip(), citations
-
-
-def best_support(claim: str, chunk: Chunk) -> tuple[int, int]:
-    """The span of the chunk's sentence that shares the most stems with ``claim``."""
-    spans = sentence_spans(chunk.text, chunk.lang) or [(0, len(chunk.text))]
-    want = set(analyze(claim, "de")) | set(analyze(claim, "en"))
-    best, best_n = spans[0], -1
-    for a, b in spans:
-        got = set(analyze(chunk.text[a:b], chunk.lang or "de"))
-        n = len(want & got)
-        if n > best_n:
-            best, best_n = (a, b), n
-    return best
-
-
-__all__ = ["Answerer", "Params", "SentenceVectors", "ground_markers", "labels", "is_list_question"]
+__all__ = ["Answerer", "Params", "SentenceVectors", "labels", "is_list_question"]

@@ -398,7 +398,7 @@ class CitationNumbers:
     sees citations numbered 1, 2, ... in order of first appearance. Renumbers
     streamed pieces consistently and builds the citations at the end."""
 
-    _MARK = re.compile(r"\[(\d+)\]")
+    _MARK = re.compile(r"([ \t]*)\[(\d+)\]")
 
     def __init__(self, passages: list[ScoredChunk]):
         self.passages = passages
@@ -406,10 +406,10 @@ class CitationNumbers:
 
     def renumber(self, text: str) -> str:
         def repl(m: re.Match) -> str:
-            n = int(m.group(1))
+            n = int(m.group(2))
             if not 1 <= n <= len(self.passages):
                 return ""  # the LLM layer already dropped these; never pass one on
-            return f"[{self.order.setdefault(n, len(self.order) + 1)}]"
+            return f"{m.group(1)}[{self.order.setdefault(n, len(self.order) + 1)}]"
 
         return self._MARK.sub(repl, text)
 

@@ -1,14 +1,18 @@
 """Calibrate the extractive answerer on test sets: sentence-scoring weights,
 selection sizes and the abstention thresholds.
 
-    LSN_DATA_DIR=... python scripts/tune_answers.py eval/testsets/*.jsonl [--grid] [--features]
+    LSN_DATA_DIR=... python scripts/tune_answers.py eval/testsets/*.jsonl [--grid] [--features] [--failures]
 
 Retrieval and sentence vectors are computed once per question; each parameter
 set then only re-scores, re-selects and re-composes, and is scored with the
-measures of ``eval.answers`` (answer key-fact recall, cited gold). ``--features``
-prints the abstention features of every question (answerable or not) and the
-confusion table of the thresholds in ``Params``; ``--grid`` searches the
-weights. The chosen values go into ``lsn_assistant.answer.Params`` by hand.
+measures of ``eval.answers`` (answer key-fact recall, cited gold, answer words),
+overall and by question type (a change should help across types, not one
+question). ``--features`` prints the abstention features of every question
+(answerable or not) and the confusion table of the thresholds in ``Params``;
+``--failures`` shows, per answer that misses a key fact or the gold passage,
+whether that is retrieval's doing (no candidate sentence holds it) or the
+answer's (the rank of the sentence that does); ``--grid`` searches the weights
+and sizes. The chosen values go into ``lsn_assistant.answer.Params`` by hand.
 """
 
 from __future__ import annotations
@@ -16,14 +20,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eval.answers import cites_gold  # noqa: E402
-from eval.metrics import key_fact_recall, mean  # noqa: E402
-from eval.testset import load_testset  # noqa: E402
+from eval.metrics import key_fact_recall, match_passages, mean  # noqa: E402
+from eval.testset import fold, load_testset  # noqa: E402
 from lsn_assistant import Assistant  # noqa: E402
 from lsn_assistant.answer import Params  # noqa: E402
 from lsn_assistant.retrieve import QueryPlan  # noqa: E402
@@ -65,8 +70,11 @@ def run(assistant: Assistant, prepared, params: Params) -> tuple[dict, list[dict
                 "facts": key_fact_recall(q.key_facts, [text]) if q.answerable else None,
                 "facts_if_answered": key_fact_recall(q.key_facts, [text]) if q.answerable else None,
                 "gold": cites_gold(q, answer) if q.answerable else None,
-                "words": len(text.split()),
+                "words": len(re.sub(r"\[\d+\]", "", text).split()),
                 "features": f,
+                "answer": text,
+                "units": us,
+                "chosen": chosen,
             }
         )
     ans = [r for r in rows if r["answerable"]]
@@ -75,11 +83,49 @@ def run(assistant: Assistant, prepared, params: Params) -> tuple[dict, list[dict
         "facts": mean(0.0 if r["abstained"] else r["facts"] for r in ans),
         "facts_no_abstain": mean(r["facts"] for r in ans),
         "gold": mean(0.0 if r["abstained"] else float(r["gold"]) for r in ans),
-        "words": mean(r["words"] for r in ans),
+        "words": mean(r["words"] for r in ans if not r["abstained"]),
         "abst_una": sum(r["abstained"] for r in una),
         "abst_ans": sum(r["abstained"] for r in ans),
     }
     return summary, rows
+
+
+def by_type(rows: list[dict]) -> str:
+    """Key-fact recall / cited gold per question type (answerable questions)."""
+    types: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["answerable"]:
+            types.setdefault(r["type"], []).append(r)
+    return "  ".join(
+        f"{t} {mean(0.0 if r['abstained'] else r['facts'] for r in rs):.2f}/"
+        f"{mean(0.0 if r['abstained'] else float(r['gold']) for r in rs):.2f}"
+        for t, rs in types.items()
+    )
+
+
+def show_failures(prepared, rows, params: Params) -> None:
+    """Per answerable question that misses a key fact or the gold passage: the
+    ranks of the passages holding gold, and for each missing fact the best
+    candidate sentence holding it (its rank by relevance), or that none does
+    (a retrieval failure)."""
+    for (q, _, hits, _, _), r in zip(prepared, rows):
+        if not q.answerable or (r["facts"] == 1.0 and r["gold"]):
+            continue
+        gold_ranks = [i for i, h in enumerate(hits[: params.passages], 1) if match_passages(q, h.chunk)]
+        ranked = sorted(r["units"], key=lambda u: -u.score)
+        print(f"\n{q.id} {q.type} {q.lang} facts {r['facts']:.2f} gold {r['gold']} gold passages at {gold_ranks}"
+              f"{' ABSTAINED' if r['abstained'] else ''}\n  Q: {q.question}")
+        for fact in q.key_facts:
+            if fold(fact) in fold(r["answer"]):
+                continue
+            holders = [(i, u) for i, u in enumerate(ranked, 1) if fold(fact) in fold(u.quote)]
+            if not holders:
+                print(f"  - {fact!r}: in no candidate sentence")
+                continue
+            i, u = holders[0]
+            print(f"  - {fact!r}: sentence rank {i}/{len(ranked)} score {u.score:.2f} (best {ranked[0].score:.2f}), "
+                  f"passage {u.hit.rank}: {u.quote[:120]!r}")
+        print("  chosen: " + ", ".join(f"{ranked.index(u) + 1}" for u in r["chosen"]) + f"; {r['words']} words")
 
 
 def main() -> None:
@@ -88,6 +134,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=10, help="passages retrieved once per question")
     ap.add_argument("--grid", action="store_true")
     ap.add_argument("--features", action="store_true")
+    ap.add_argument("--failures", action="store_true", help="where the answers miss key facts or the gold passage")
     args = ap.parse_args()
     questions = [q for p in args.testsets for q in load_testset(p)]
     assistant = Assistant.open()
@@ -95,6 +142,7 @@ def main() -> None:
     base = Params()
     summary, rows = run(assistant, prepared, base)
     print("defaults", {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items()})
+    print("by type (facts/gold):", by_type(rows))
     if args.features:
         keys = list(rows[0]["features"])
         print(f"{'id':<9} {'ans':>3} {'abst':>4} {'facts':>5} " + " ".join(f"{k[:11]:>11}" for k in keys))
@@ -104,14 +152,15 @@ def main() -> None:
                 f"{(r['facts'] if r['facts'] is not None else -1):5.2f} "
                 + " ".join(f"{str(r['features'][k])[:11]:>11}" for k in keys)
             )
+    if args.failures:
+        show_failures(prepared, rows, base)
     if args.grid:
         grid = {
-            "w_lex": [0.5, 1.0],
-            "margin": [1.0, 1.5, 2.0],
-            "max_sentences": [2, 3, 4],
-            "context_margin": [1.0, 2.0, 3.0, 9.0],
-            "max_context": [2, 4, 8],
-            "any_next": [False, True],
+            "w_list": [0.5, 1.0],
+            "lead": [1, 2, 3],
+            "max_sentences": [3, 4, 5],
+            "budget": [120, 140, 160],
+            "list_margin": [0.5, 0.75, 1.0],
         }
         results = []
         for values in itertools.product(*grid.values()):

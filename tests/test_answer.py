@@ -1,7 +1,8 @@
 """Answers through ``Assistant.ask`` / ``ask_stream`` and ``lsn ask``, on one
 small index of real excerpts (tests/ask_index.py): citations that resolve to
 verbatim quotes, abstention in the question's language with related passages,
-German/English framing, lists, follow-ups, streaming, the LLM hook, bad input."""
+German/English framing, lists, follow-ups, streaming, the LLM hook, bad input;
+which sentences are candidates."""
 
 from __future__ import annotations
 
@@ -114,6 +115,25 @@ def test_english_list_intro(assistant):
     assert "The documents list:" in a.text.splitlines()[:2]
 
 
+def test_short_list_items_are_candidates_and_a_repeated_sentence_is_not_an_overlap(assistant):
+    from lsn_assistant.embeddings import get_embedder
+    from lsn_assistant.types import Chunk, ScoredChunk
+
+    first = Chunk("t1", "x.txt", "Die Maßnahmen betreffen vier Bereiche:\n- inhaltliche Ausrichtung;\n- Vermarktung.\n"
+                  "Kurz so.\nDie Umsetzung erfolgt langfristig.", lang="de", position=1)
+    overlap = Chunk("t2", "x.txt", "Die Umsetzung erfolgt langfristig.\nEin neuer Absatz folgt.", lang="de", position=2)
+    later = Chunk("t3", "x.txt", "Ein Projekt folgt.\nDie Umsetzung erfolgt langfristig.", lang="de", position=7)
+    a = assistant.answerer
+    qvec = get_embedder("e5").embed_queries(["Welche Bereiche?"])[0]
+    hits = [ScoredChunk(c, 1.0, i) for i, c in enumerate((first, overlap, later), start=1)]
+    units, _ = a.units(hits, {"e5": qvec}, assistant.retriever.plan("Welche Bereiche?"))
+    quotes = [(u.chunk.chunk_id, u.quote) for u in units]
+    assert ("t1", "- inhaltliche Ausrichtung;") in quotes and ("t1", "- Vermarktung.") in quotes
+    assert ("t1", "Kurz so.") not in quotes  # a fragment that is no list item
+    assert ("t2", "Die Umsetzung erfolgt langfristig.") not in quotes  # the overlap of neighbouring chunks
+    assert ("t3", "Die Umsetzung erfolgt langfristig.") in quotes  # said again elsewhere in the document
+
+
 def test_filters_apply_to_answers(assistant):
     a = assistant.ask("Welche Aufgaben hat das Management von Life Science Nord?", filters={"doc": [MASTERPLAN]})
     assert a.citations and {c.doc for c in a.citations} == {MASTERPLAN}
@@ -126,7 +146,10 @@ def test_filters_apply_to_answers(assistant):
     "question, lang, message",
     [
         ("Wie viel kostet die Platin-Partnerschaft pro Jahr?", "de", ABSTAIN_DE),
+        ("Was kostet das Platin-Partnerprogramm?", "de", ABSTAIN_DE),  # no amount anywhere: no answer
+        ("Wie teuer ist die Platin-Partnerschaft für Mitglieder?", "de", ABSTAIN_DE),
         ("How much does the platinum partner programme cost per year?", "en", ABSTAIN_EN),
+        ("Wie lautet die Postanschrift des Life Science Nord e. V.?", "de", ABSTAIN_DE),  # no contact details
         ("How do I bake bread?", "en", ABSTAIN_EN),
     ],
 )
@@ -210,52 +233,17 @@ def test_stream_rejects_bad_input_before_the_first_event(assistant):
         assistant.ask_stream("   ")
 
 
-# ---- the LLM hook
+# ---- the LLM hook (the LLM path itself: test_ask_llm.py)
 
 
-class FakeLLM:
-    def __init__(self, text: str):
-        self.text = text
-        self.calls = []
-
-    def answer(self, question, passages, lang, history):
-        self.calls.append((question, [p.chunk.chunk_id for p in passages], lang, history))
-        return self.text
-
-
-def test_llm_answer_is_grounded_and_bad_markers_dropped(assistant, monkeypatch, index):
-    fake = FakeLLM("Der Verein vereint rund 250 Akteure aus Wissenschaft, Wirtschaft und Politik [1]. Erfunden [42].")
-    monkeypatch.setattr(llm_module, "get_llm", lambda settings=None: fake)
-    a = assistant.ask(DE_STAKEHOLDERS, history=[{"role": "user", "content": "Hallo"}])
-    assert a.mode == "llm" and not a.abstained and a.notice is None
-    assert "[42]" not in a.text and "[1]" in a.text
-    assert fake.calls and fake.calls[0][2] == "de" and fake.calls[0][3] == [{"role": "user", "content": "Hallo"}]
-    assert "250 Akteure" in a.citations[0].quote
-    assert_grounded(a, index)
-
-
-def test_llm_without_any_valid_marker_abstains(assistant, monkeypatch):
-    monkeypatch.setattr(llm_module, "get_llm", lambda settings=None: FakeLLM("Keine Ahnung [7]."))
-    a = assistant.ask(DE_STAKEHOLDERS)
-    assert a.mode == "llm" and a.abstained and a.text == ABSTAIN_DE and a.related
-
-
-def test_failing_llm_falls_back_to_the_extractive_answer_with_a_notice(assistant, monkeypatch):
-    class Down:
-        def answer(self, *a, **k):
-            raise ConnectionError("connection refused")
-
-    monkeypatch.setattr(llm_module, "get_llm", lambda settings=None: Down())
-    a = assistant.ask(DE_STAKEHOLDERS)
-    assert a.mode == "extractive" and not a.abstained and "rund 250 Akteure" in a.text
-    assert a.notice and "connection refused" in a.notice and a.notice.startswith("Das Sprachmodell")
-
+def test_a_broken_llm_set_up_falls_back_to_the_extractive_answer_with_a_notice(index, monkeypatch):
     def broken(settings=None):
         raise ValueError("bad llm_url")
 
     monkeypatch.setattr(llm_module, "get_llm", broken)
-    b = assistant.ask(EN_STAKEHOLDERS)
-    assert b.mode == "extractive" and "bad llm_url" in b.notice and b.notice.startswith("The language model")
+    a = Assistant.open(index).ask(EN_STAKEHOLDERS)
+    assert a.mode == "extractive" and not a.abstained and "250 stakeholders" in a.text
+    assert "bad llm_url" in a.notice and a.notice.startswith("The language model")
 
 
 # ---- bad input

@@ -1,15 +1,28 @@
-"""The answer layer's pieces that need no index: sentence spans, follow-up
-detection and carry-over, the marker grounding of generated text, and the
-answer measures of ``eval.answers``."""
+"""The answer layer's pieces that need no index: sentence spans, question
+form, follow-up detection and carry-over, how the extractive answer is put
+together from scored sentences (``Answerer.select``), the marker grounding of
+generated text, and the answer measures of ``eval.answers``."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from conftest import excerpt
+from conftest import clean_settings, excerpt
 from eval.answers import CorpusText, check_citations, groundedness, statements
 from eval.testset import Question
-from lsn_assistant.answer import ground_markers, is_list_question, question_parts
+from lsn_assistant.assistant import CitationNumbers
+from lsn_assistant.answer import (
+    Answerer,
+    Params,
+    Unit,
+    _is_data_line,
+    _refers_back,
+    answer_types,
+    is_contact_line,
+    is_list_question,
+    question_parts,
+)
 from lsn_assistant.conversation import is_follow_up, parse_history, resolve
 from lsn_assistant.errors import BadQuery
 from lsn_assistant.text import sentence_spans, sentences
@@ -55,16 +68,199 @@ def test_ingest_uses_the_shared_splitter():
         ("Which new laws and standards are behind the upheaval?", True),
         ("Wie viele Mitglieder hat medways?", False),
         ("How big is BioCon Valley?", False),
+        ("Nenne die Ziele der Strategie.", True),
+        # "welche"/"which" ask for several things with a plural noun only
+        ("In welchen Aufgabenfeldern war die Clusteragentur tätig?", True),
+        ("Welche Krankheitsgebiete standen 2009 im Vordergrund?", True),  # compound: Gebiete -> Gebiet
+        ("What was the model about, and which stages of the value chain does it cover?", True),
+        ("Welche Rolle will LSN bei neuen Technologietrends einnehmen?", False),
+        ("Über welches Bundesprogramm sind die Clusterinitiativen verbunden?", False),
+        ("Which research institution deserved further funding?", False),
+        ("What share of the functions did medtech account for?", False),
     ],
 )
-def test_list_questions_by_cue_words(question, listy):
+def test_list_questions_by_cue_words_or_a_plural_noun(question, listy):
     assert is_list_question(question) is listy
+
+
+@pytest.mark.parametrize(
+    "question, wants",
+    [
+        ("Wie viel kostet die Platin-Partnerschaft pro Jahr?", {"money"}),
+        ("Was kostet das Platin-Partnerprogramm?", {"money"}),
+        ("Wie teuer ist das Platin-Partnerprogramm für Mitglieder?", {"money"}),
+        ("Welche jährlichen Kosten hat ein Mitglied im Platin-Partnerprogramm?", {"money"}),
+        ("What does the platinum programme cost?", {"money"}),
+        ("Which fees do members pay?", {"money"}),
+        ("Welche Themen kosten die Mitglieder Zeit?", set()),
+        ("Wie hat der Verband seine Anfangsjahre finanziert?", set()),
+        ("What is the postal address and phone number of LSN Management GmbH?", {"contact"}),  # no count
+        ("How many hydrogen filling stations have been built?", {"count"}),
+    ],
+)
+def test_what_a_question_asks_for(question, wants):
+    assert answer_types(question) == wants
+
+
+@pytest.mark.parametrize(
+    "text, contact",
+    [
+        ("+49 381 650 70 90 info@bcv.org www.bioconvalley.org", True),
+        ("Life Science Nord Management GmbH Falkenried 88 20251 Hamburg Tel.: 040.471 96 -400", True),
+        ("Weitere Informationen zum Programm finden Sie unter www.go-cluster.de.", False),
+        ("Im Jahr 2019 gab es allein 33 Veranstaltungen und Weiterbildungen.", False),
+    ],
+)
+def test_contact_lines(text, contact):
+    assert is_contact_line(text) is contact
 
 
 def test_question_parts():
     assert question_parts("Wie viele Mitglieder hat medways?") == 1
     assert question_parts("Wer leitet das Cluster, und wer sitzt dem Verein vor?") == 2
     assert question_parts("How big is it? Do both reports give the same figures?") == 2
+
+
+# ---- putting the answer together
+
+
+def answerer(**params) -> Answerer:
+    return Answerer(None, clean_settings(), Params(**params), cache_dir=None)
+
+
+def units_of(text: str, scores: list[float], lang: str = "de", rank: int = 1, doc: str = "doc.txt") -> list[Unit]:
+    """The sentences of one passage as candidates with the given scores; each
+    sentence has a vector of its own, so none is redundant with another."""
+    chunk = Chunk(f"c{rank}-{lang}", doc, text, lang=lang, position=rank)
+    hit = ScoredChunk(chunk, 1.0 / rank, rank)
+    spans = sentence_spans(text, lang)
+    assert len(spans) == len(scores), [text[a:b] for a, b in spans]
+    out = []
+    for i, ((a, b), score) in enumerate(zip(spans, scores)):
+        vec = np.zeros(256, dtype=np.float32)
+        vec[rank * 32 + i] = 1.0
+        u = Unit(hit, a, b, i, vec, frozenset())
+        u.score = score
+        out.append(u)
+    return out
+
+
+LIST_PASSAGE = (
+    "Welche Projekte DiWiSH angehen wird, ist klar. Erst kürzlich hat das Team vier Handlungsfelder definiert.\n"
+    "- Fachkräfte und Weiterbildung: Wie kommen mehr Fachkräfte ins Land? Wie steigern Mitarbeitende ihr Können?\n"
+    "- Sichtbarkeit: Wie kann die Sichtbarkeit der Digitalbranche erhöht werden?\n"
+    "- Digitale Transformation: Wie kann die Transformation in der Verwaltung gelingen?\n"
+    "- Nachhaltigkeit und Ethik: Wie können erneuerbare Energien verstärkt genutzt werden?\n"
+    "Diese und weitere Themen spiegeln sich in den Aktivitäten wider."
+)
+
+
+def test_a_picked_list_item_brings_its_whole_bullet_block():
+    units = units_of(LIST_PASSAGE, [0.0, 0.5, 1.0, 0.2, 3.0, 0.1, 0.1, 0.0])
+    del units[3]  # a sentence left out (spliced by the cleaner) inside an item does not end the block
+    chosen = answerer().select(units, "Auf welche Themenfelder will sich das Digitalcluster konzentrieren?", "de")
+    items = [u.quote.split(":")[0] for u in chosen if u.quote.startswith("- ")]
+    assert items == [
+        "- Sichtbarkeit", "- Fachkräfte und Weiterbildung", "- Digitale Transformation", "- Nachhaltigkeit und Ethik"
+    ]
+    assert chosen[0].quote.startswith("- Sichtbarkeit"), "the pick first, then its block in document order"
+
+
+def test_a_lead_in_brings_its_items_but_not_for_a_question_about_one_thing():
+    scores = [0.0, 3.0, 0.5, 0.1, 0.2, 0.1, 0.1, 0.0]
+    listed = answerer().select(units_of(LIST_PASSAGE, scores), "Welche Handlungsfelder hat das Team?", "de")
+    assert sum(u.quote.startswith("- ") for u in listed) == 4
+    single = answerer().select(units_of(LIST_PASSAGE, scores), "Wie viele Handlungsfelder hat das Team?", "de")
+    assert sum(u.quote.startswith("- ") for u in single) <= 1
+
+
+def test_a_list_far_below_the_best_pick_stays_unexpanded():
+    scores = [3.0, 0.5, 2.0, -1.0, -1.0, -1.0, -1.0, -1.0]
+    chosen = answerer(list_margin=0.75).select(units_of(LIST_PASSAGE, scores), "Welche Handlungsfelder gibt es?", "de")
+    assert sum(u.quote.startswith("- ") for u in chosen) == 1
+
+
+FIGURE = (
+    "Es zeigt die Medizintechnik als tragende Säule des Netzwerks.\n"
+    "Medizintechnik 46 % der Funktionen\nBiotechnologie 39 % der Funktionen\nPharma\n15 % der Funktionen\n"
+    "Abb. 2: Die Unternehmen lassen sich in ein Modell ordnen."
+)
+
+
+def test_a_line_of_a_figure_brings_the_figures_other_values():
+    units = [u for u in units_of(FIGURE, [1.0, 0.5, 3.0, 0.0, 0.2, 0.1]) if u.quote != "Pharma"]  # too short to quote
+    chosen = answerer().select(units, "What share of the functions did medtech, biotech and pharma account for?", "en")
+    quotes = [u.quote for u in chosen]
+    assert quotes[:3] == [
+        "Biotechnologie 39 % der Funktionen", "Medizintechnik 46 % der Funktionen", "15 % der Funktionen"
+    ]
+
+
+@pytest.mark.parametrize(
+    "line, data",
+    [
+        ("Medizintechnik 46 % der Funktionen", True),
+        ("15 % der Funktionen", True),
+        ("6 THE FUTURE GUIDING PHILOSOPHIES OF CLUSTER MANAGEMENT", False),
+        ("Figure 7: Philosophies of Cluster Management", False),
+        ("Das Netzwerk hat 91 Mitglieder.", False),  # a sentence, not a line of a figure
+    ],
+)
+def test_data_lines(line, data):
+    (u,) = units_of(line, [0.0])
+    assert _is_data_line(u) is data
+
+
+@pytest.mark.parametrize(
+    "sentence, refers",
+    [
+        ("Dabei verbringen junge Unternehmen zwei Stunden auf einem Schiff.", True),
+        ("„Damit versuchen wir Venture Capital ins Land zu holen“, sagt Lars Bauer.", True),
+        ("Hierunter fallen u.a. Design Thinking und Innovations-Dialoge.", True),
+        ("This includes building up own competence.", True),
+        ("Das Netzwerk wächst.", False),
+        ("Dann folgt die Biotechnologie.", False),
+    ],
+)
+def test_sentences_that_refer_back(sentence, refers):
+    (u,) = units_of(sentence, [0.0])
+    assert _refers_back(u) is refers
+
+
+def test_a_sentence_referring_back_brings_the_one_before():
+    text = "Zu den Formaten zählt „Ship to Business“. Dabei verbringen Investierende Zeit auf einem Schiff."
+    chosen = answerer().select(units_of(text, [0.0, 3.0]), "How does the boat format work?", "de")
+    assert [u.pos for u in chosen] == [1, 0]
+
+
+def test_the_word_budget_ends_the_answer_but_never_before_the_first_sentence():
+    long = "Ein langer Satz " + "mit vielen Wörtern " * 15 + "endet hier."  # 50 words
+    text = f"{long} Ein zweiter Satz mit sechs Wörtern. Ein dritter Satz mit sechs Wörtern."
+    chosen = answerer(budget=20).select(units_of(text, [3.0, 2.5, 2.4]), "Was steht dort?", "de")
+    assert [u.pos for u in chosen] == [0]
+    chosen = answerer(budget=20).select(units_of(text, [2.4, 2.5, 2.45]), "Was steht dort?", "de")
+    assert [u.pos for u in chosen] == [1, 2]
+    chosen = answerer(budget=100).select(units_of(text, [2.4, 2.5, 2.45]), "Was steht dort?", "de")
+    assert [u.pos for u in chosen] == [1, 2, 0]
+
+
+def test_the_best_sentence_of_the_second_passage_is_quoted_too():
+    first = units_of("Erster Satz über das Thema. Zweiter Satz über das Thema. Dritter Satz.", [3.0, 2.9, 2.8])
+    second = units_of("Ein Satz aus der zweiten Passage. Noch ein Satz.", [1.5, 0.5], rank=2)
+    chosen = answerer(max_sentences=3).select(first + second, "Was steht dort?", "de")
+    assert second[0] in chosen and second[1] not in chosen
+    chosen = answerer(max_sentences=3, lead=1).select(first + second, "Was steht dort?", "de")
+    assert second[0] not in chosen
+
+
+def test_of_a_sentence_and_its_translation_the_one_in_the_questions_language_is_quoted():
+    de = units_of("LSN schafft ein optimales Umfeld für Gründer.", [1.0], lang="de", doc="de.txt")
+    en = units_of("LSN creates an optimal environment for founders.", [3.0], lang="en", rank=2, doc="en.txt")
+    en[0].vec = de[0].vec * 0.96 + en[0].vec * 0.28  # a translation: similar, not the same
+    chosen = answerer().select(de + en, "Wie unterstützt LSN Gründer?", "de")
+    assert chosen == de
+    chosen = answerer().select(de + en, "How does LSN support founders?", "en")
+    assert chosen == en
 
 
 # ---- follow-ups
@@ -167,15 +363,16 @@ def _passages() -> list[ScoredChunk]:
     return [ScoredChunk(a, 0.5, 1), ScoredChunk(b, 0.4, 2)]
 
 
-def test_ground_markers_drops_invalid_markers_and_quotes_the_supporting_sentence():
-    text = "The cluster brings together around 250 stakeholders [1]. It wants visibility [2] [7]. Made up [0]."
-    out, cits = ground_markers(text, _passages(), "en")
-    assert "[7]" not in out and "[0]" not in out
-    assert [c.n for c in cits] == [1, 2]
-    assert cits[0].quote == "This brings together around 250 stakeholders from science and industry."
-    assert cits[1].chunk_id == "c2" and cits[1].quote in cits[1].text
-    for c in cits:
-        assert f"[{c.n}]" in out
+def test_llm_citation_numbers_follow_first_appearance_and_drop_bad_markers():
+    numbers = CitationNumbers(_passages())
+    first = numbers.renumber("Es gibt sechs Themenfelder [2].")
+    second = numbers.renumber(" The cluster brings together around 250 stakeholders [1] [7] [2].")
+    assert first == "Es gibt sechs Themenfelder [1]."
+    assert second == " The cluster brings together around 250 stakeholders [2] [1]."
+    quote = "This brings together around 250 stakeholders from science and industry."
+    c1, c2 = numbers.citations({1: quote, 2: "not in the passage"})
+    assert (c1.n, c1.chunk_id) == (1, "c2") and c1.quote in c1.text  # a quote not in the passage: its first sentence
+    assert (c2.n, c2.chunk_id, c2.quote) == (2, "c1", quote)
 
 
 # ---- answer measures
