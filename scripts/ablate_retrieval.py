@@ -71,7 +71,6 @@ def main() -> None:
         }
 
     names = list(next(iter(lists.values())))
-    weights_of = lambda **kw: {n: kw.get(n, 0.0) for n in names}  # noqa: E731
     print(f"{'weights':60} hit@1  hit@5  hit@10  MRR    xl@5")
     for name in names:
         w = {n: float(n == name) for n in names}

@@ -8,13 +8,11 @@ fields of action."""
 from __future__ import annotations
 
 import atexit
-import os
 import shutil
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
 
 from conftest import CORPUS, excerpt, clean_settings
 

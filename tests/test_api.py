@@ -4,7 +4,6 @@ get a 4xx with a JSON ``detail`` (never a 500)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest

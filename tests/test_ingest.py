@@ -49,7 +49,7 @@ def test_first_run_adds_then_rerun_embeds_nothing(corpus):
 
 
 def test_changed_file_replaces_only_its_changed_chunks(corpus):
-    first = ingest(progress=False)
+    ingest(progress=False)
     before = {c.chunk_id: c for c in ChunkStore(get_settings()).all_chunks()}
     path = corpus / "strategy.txt"
     path.write_text(path.read_text(encoding="utf-8") + "\n\nA wholly new closing paragraph about Kiel and Lübeck.\n", encoding="utf-8")

@@ -4,7 +4,6 @@ English/German twins of the 2024 strategy."""
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest

@@ -18,7 +18,7 @@ from conftest import start_chroma, stop, CORPUS, excerpt, free_port, clean_setti
 from ingest.pipeline import ingest
 from lsn_assistant import Assistant
 from lsn_assistant.api import create_app
-from lsn_assistant.config import Settings, get_settings
+from lsn_assistant.config import get_settings
 from lsn_assistant.errors import StoreUnavailable
 
 STRATEGY_EN = "lsn-cluster-strategy-2024-en.txt"
