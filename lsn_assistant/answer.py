@@ -249,6 +249,27 @@ def counted_words(question: str) -> list[str]:
     return out
 
 
+# A number followed by one of these measures something else than a count of things:
+# "vier bis fünf Mal im Jahr", "um 150 Prozent", "seit 20 Jahren", "5 Mio. Euro".
+_MEASURE = re.compile(
+    r"^(?:mal|times|prozent|percent|jahre?n?|years?|monate?n?|months?|wochen?|weeks?|tage?n?|days?|stunden?|"
+    r"hours?|minuten?|minutes?|euro|eur|mio|millionen|million|millions|mrd|milliarden|billion|billions|"
+    r"kilometer|km|meter|m²|qm|quadratmeter)$",
+    re.IGNORECASE,
+)
+_RANGE_WORDS = frozenset({"bis", "to", "oder", "or", "und", "and"})
+
+
+def _is_count(tokens: list[str], i: int) -> bool:
+    """Whether the number at ``i`` counts something (not "fünf Mal", "150 Prozent")."""
+    for t in tokens[i + 1 : i + 4]:
+        low = t.lower()
+        if low in _RANGE_WORDS or low in _NUMBER_WORDS or t[0].isdigit():
+            continue  # "vier bis fünf Mal": look past the range
+        return not _MEASURE.match(low)
+    return True
+
+
 def _numbers_in(tokens: list[str], question_tokens: set[str], count: bool) -> list[int]:
     out = []
     for i, t in enumerate(tokens):
@@ -256,8 +277,8 @@ def _numbers_in(tokens: list[str], question_tokens: set[str], count: bool) -> li
         if low in question_tokens:
             continue
         if low in _NUMBER_WORDS or (t[0].isdigit() and any(ch.isdigit() for ch in t)):
-            if count and _YEAR.match(t):
-                continue  # a year is no count
+            if count and (_YEAR.match(t) or not _is_count(tokens, i)):
+                continue  # a year, a frequency, a share or an amount is no count
             out.append(i)
     return out
 

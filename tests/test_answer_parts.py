@@ -22,6 +22,7 @@ from lsn_assistant.answer import (
     is_contact_line,
     is_list_question,
     question_parts,
+    typed_match,
 )
 from lsn_assistant.conversation import is_follow_up, parse_history, resolve
 from lsn_assistant.errors import BadQuery
@@ -430,3 +431,21 @@ def test_cited_gold_uses_passage_matching():
     assert cites_gold(q, hit)
     miss = _answer("A [1]", [("x", "Something else entirely.")])
     assert not cites_gold(q, miss)
+
+
+@pytest.mark.parametrize(
+    "sentence, counts",
+    [
+        ("Das Netzwerk verzeichnet aktuell 91 Mitglieder, darunter 44 KMU.", True),
+        ("The cluster brings together around 250 members from science and industry.", True),
+        ("medways bietet seinen Mitgliedern vier bis fünf Mal im Jahr ein Scouting an.", False),
+        ("Die Zahl der Mitglieder ist um 150 Prozent gewachsen.", False),
+        ("Seit 20 Jahren betreut der Verein seine Mitglieder.", False),
+        ("Die Mitglieder zahlen 5 Mio. Euro im Jahr.", False),
+    ],
+)
+def test_a_count_is_a_number_of_the_counted_things(sentence, counts):
+    question = "Wie viele Mitglieder hat das Netzwerk?"
+    counted = [{"mitglied", "member"}]
+    lang = "en" if sentence.startswith("The") else "de"
+    assert typed_match(sentence, answer_types(question), question, counted, lang) is counts
