@@ -204,6 +204,10 @@ def draft_tab(
         outputs=[preview, md_file, docx_file, message],
         show_progress="hidden",
         trigger_mode="always_last",  # the last text is always exported
+        # one at a time: two edits of a session running side by side could finish out of order
+        # and leave the preview of the older text (an edit takes milliseconds, so users barely wait)
+        concurrency_limit=1,
+        concurrency_id="draft_edit",
         api_visibility=PRIVATE,
     )
     gr.on(None, load_event, outputs=[docs, lang], api_visibility=PRIVATE)  # on page load
