@@ -49,6 +49,25 @@ def excerpt(doc: str, start: str, n_chars: int = 1500) -> str:
     return text[i : i + n_chars]
 
 
+STRATEGY_2030 = "lsn-strategie-2030-de.txt"
+
+
+def visibility_index(root: Path, extra: str = "", n_chars: int = 1200, **values):
+    """Settings of an ingested one-document index under ``root``: the
+    Strategy 2030 passage on LSN's visibility (plus ``extra`` text), with the
+    corpus manifest. ``values``: further settings (api_key, ui, ...)."""
+    from ingest.pipeline import ingest
+
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True)
+    text = excerpt(STRATEGY_2030, "1. Sichtbarkeit von LSN erhöhen", n_chars)
+    (corpus / STRATEGY_2030).write_text(text + (f"\n\n{extra}\n" if extra else ""), encoding="utf-8")
+    (corpus / "manifest.toml").write_text((CORPUS / "manifest.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    settings = clean_settings(data_dir=root / "data", corpus_dir=corpus, **values)
+    assert not ingest(settings=settings, progress=False).failed
+    return settings
+
+
 def make_pdf(path: Path, pages: list[str]) -> Path:
     """A real PDF with one text page per item (fpdf2, Latin-1 core font)."""
     from fpdf import FPDF

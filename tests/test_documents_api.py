@@ -6,18 +6,16 @@ and corpus documents without losing files."""
 from __future__ import annotations
 
 import io
-import shutil
 import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import CORPUS, clean_settings, excerpt, make_pdf
+from conftest import STRATEGY_2030, make_pdf, visibility_index
 from ingest.pipeline import ingest
 from lsn_assistant import Assistant
 from lsn_assistant.api import create_app
 
-STRATEGY_2030 = "lsn-strategie-2030-de.txt"
 KEY = "s3cret-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 NOTE = (
@@ -29,14 +27,7 @@ NOTE = (
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
-    root = tmp_path_factory.mktemp("docs-api")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / STRATEGY_2030).write_text(excerpt(STRATEGY_2030, "1. Sichtbarkeit von LSN erhöhen", 1200), encoding="utf-8")
-    shutil.copy(CORPUS / "manifest.toml", corpus)
-    s = clean_settings(data_dir=root / "data", corpus_dir=corpus, api_key=KEY, max_upload_mb=0.05, ui=False)
-    assert not ingest(settings=s, progress=False).failed
-    return s
+    return visibility_index(tmp_path_factory.mktemp("docs-api"), api_key=KEY, max_upload_mb=0.05, ui=False)
 
 
 @pytest.fixture(scope="module")

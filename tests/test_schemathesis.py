@@ -6,7 +6,6 @@ the write endpoints are fuzzed past the key check too."""
 from __future__ import annotations
 
 import itertools
-import shutil
 
 import pytest
 import schemathesis
@@ -14,24 +13,16 @@ from schemathesis.generation.modes import GenerationMode
 from hypothesis import HealthCheck, given, settings as hyp_settings
 from hypothesis.errors import Unsatisfiable
 
-from conftest import CORPUS, clean_settings, excerpt
-from ingest.pipeline import ingest
+from conftest import visibility_index
 from lsn_assistant import Assistant
 from lsn_assistant.api import create_app
 
-DOC = "lsn-strategie-2030-de.txt"
 KEY = "fuzz-key"
 
 
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fuzz")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / DOC).write_text(excerpt(DOC, "1. Sichtbarkeit von LSN erhöhen", 1200), encoding="utf-8")
-    shutil.copy(CORPUS / "manifest.toml", corpus)
-    s = clean_settings(data_dir=root / "data", corpus_dir=corpus, api_key=KEY, max_upload_mb=0.2, ui=False)
-    assert not ingest(settings=s, progress=False).failed
+    s = visibility_index(tmp_path_factory.mktemp("fuzz"), api_key=KEY, max_upload_mb=0.2, ui=False)
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(s, Assistant.open(s)))
 
 
