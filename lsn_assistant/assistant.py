@@ -166,9 +166,6 @@ class Assistant:
             lists.append(self.retriever.search(translated, k=k, filters=filters))
         return standalone, fuse_ranked(lists, k)
 
-    def _llm_answer(self, llm, resolved: Resolved, turns: list[Turn], filters: dict | None, k: int) -> Answer:
-        return _drain(self._llm_events(llm, resolved, turns, filters, k))
-
     def _llm_events(self, llm, resolved: Resolved, turns: list[Turn], filters: dict | None, k: int) -> Iterator[dict]:
         """Checked answer pieces as the LLM writes them (``delta`` events with
         citation numbers already final), then ``{"type": "answer"}``. Raises
