@@ -299,11 +299,10 @@ def test_draft_build_edit_and_download(browser, server):
         expect(preview.locator("h2", has_text="References")).to_be_visible()
         expect(preview.locator("blockquote").first).to_contain_text("[1]")
 
-        editor.press("Control+Home")  # the title typed over, a paragraph pasted: the preview and downloads follow
-        editor.press("Shift+End")
-        editor.press_sequentially("# Our position paper")
-        page.keyboard.insert_text("\n\nAn opening of our own, citing [1].")  # as a paste: no key events
-        expect(editor).to_have_value(built.replace(DRAFT_TOPIC, "Our position paper\n\nAn opening of our own, citing [1].", 1))
+        # the title replaced and a paragraph added, as one paste (no key events): the preview and downloads follow
+        edited = built.replace(DRAFT_TOPIC, "Our position paper\n\nAn opening of our own, citing [1].", 1)
+        editor.fill(edited)
+        expect(editor).to_have_value(edited)
         expect(preview.locator("h1")).to_have_text("Our position paper")
         expect(preview).to_contain_text("An opening of our own, citing [1].")
         expect(status).to_contain_text("1 section, ")  # the opening is no section of its own
