@@ -300,9 +300,9 @@ class Assistant:
                 d["langs"].add(c.lang)
             if c.page:
                 d["pages"].add(c.page)
+        where = library.origins(self.settings, docs)
         return [
-            {**d, "langs": sorted(d["langs"]), "pages": len(d["pages"]) or None,
-             "source": library.origin(self.settings, d["doc"]) or "index"}
+            {**d, "langs": sorted(d["langs"]), "pages": len(d["pages"]) or None, "source": where[d["doc"]] or "index"}
             for d in sorted(docs.values(), key=lambda d: d["doc"])
         ]
 

@@ -15,6 +15,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 from ingest.load import MANIFEST_NAME, SUPPORTED, load_document, read_manifest, sniff
@@ -72,19 +73,35 @@ def safe_name(filename: str) -> str:
     return name
 
 
-def origin(settings: Settings, doc: str) -> str | None:
-    """"upload" or "corpus" for a document file of the library, else None
-    (also for the manifest and the files it excludes)."""
-    if not doc.lower().endswith(SUPPORTED) or doc.startswith("."):
-        return None
-    for where, folder in (("upload", settings.upload_dir), ("corpus", settings.corpus_dir)):
-        if (folder / doc).is_file():
+def origins(settings: Settings, docs: Iterable[str]) -> dict[str, str | None]:
+    """For each name, "upload" or "corpus" when it is a document file of the
+    library, else None (also for the manifest and the files it excludes).
+    Each folder's manifest is read once, however many names are asked."""
+    excluded: dict[Path, frozenset[str]] = {}
+
+    def exclude(folder: Path) -> frozenset[str]:
+        if folder not in excluded:
             try:
-                excluded = read_manifest(folder).exclude
+                excluded[folder] = read_manifest(folder).exclude
             except IngestError:
-                excluded = frozenset()
-            return None if doc in excluded else where
-    return None
+                excluded[folder] = frozenset()
+        return excluded[folder]
+
+    out: dict[str, str | None] = {}
+    for doc in docs:
+        out[doc] = None
+        if not doc.lower().endswith(SUPPORTED) or doc.startswith("."):
+            continue
+        for where, folder in (("upload", settings.upload_dir), ("corpus", settings.corpus_dir)):
+            if (folder / doc).is_file():
+                out[doc] = None if doc in exclude(folder) else where
+                break
+    return out
+
+
+def origin(settings: Settings, doc: str) -> str | None:
+    """``origins`` of one name."""
+    return origins(settings, [doc])[doc]
 
 
 def check_upload(settings: Settings, filename: str, data: bytes) -> str:
