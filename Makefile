@@ -35,10 +35,11 @@ run: install
 test: install $(CHROMIUM)
 	$(VENV)/bin/python -m pytest -q
 
-## make eval: retrieval measures on the dev sets (needs an ingested corpus).
+## make eval: ingest, then retrieval and answer measures on both splits, each
+## with the gap train - check (eval/testsets/train: tune on it; check: held back).
 eval: install
 	$(LSN) ingest
-	$(LSN) eval eval/testsets/*.jsonl
+	$(LSN) eval eval/testsets/train/*.jsonl eval/testsets/check/*.jsonl
 
 ## make bench: ingest, search, ask, load and scale figures against the targets
 ## (a table and bench/results.json; ~30 min, most of it the 10x ingest).

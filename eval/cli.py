@@ -168,26 +168,34 @@ def compare_cmd(
 def check_cmd(
     testsets: list[Path] = typer.Argument(..., help="Test sets (JSONL)"),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus folder (default: the configured one)"),
+    strict: bool = typer.Option(False, "--strict", help="Every key fact must stand in the evidence quotes themselves"),
+    stats: bool = typer.Option(False, "--stats", help="Also print type shares, stem overlap and duplicates over all files"),
 ) -> None:
     """Validate test sets against the corpus (exit 1 on problems).
 
     Checks fields, types and unique ids, that every quote is found in its
-    document and every key fact in an evidence document.
+    document and every key fact in an evidence document (--strict: in an
+    evidence quote). --stats prints the figures a set is written to: type and
+    language shares, follow-ups, the median share of a monolingual question's
+    content stems that also stand in its quotes, and duplicate questions.
 
-    Example: lsn eval check eval/testsets/dev-gocluster.jsonl
+    Example: lsn eval check eval/testsets/*/*.jsonl --strict --stats
     """
-    from .testset import check_testset
+    from .testset import check_testset, load_testset, testset_stats
 
     corpus = corpus or get_settings().corpus_dir
     if not corpus.is_dir():
         _fail(f"no corpus folder {corpus}")
     bad = 0
     for path in testsets:
-        problems = check_testset(path, corpus)
+        problems = check_testset(path, corpus, strict=strict)
         for p in problems:
             typer.echo(p)
         typer.echo(f"{path}: {len(problems)} problem(s)")
         bad += len(problems)
+    if stats and not bad:
+        questions = [q for path in testsets for q in load_testset(path)]
+        typer.echo(json.dumps(testset_stats(questions), ensure_ascii=False, indent=1))
     if bad:
         raise typer.Exit(1)
 

@@ -35,6 +35,45 @@ def run_info(run: dict) -> dict[str, Any]:
     }
 
 
+def _flatten(record: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(record, dict):
+        out: dict[str, Any] = {}
+        for k, v in record.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: record}
+
+
+def settings_diff(a: dict, b: dict) -> list[dict[str, Any]]:
+    """The recorded settings and answer parameters that differ between two
+    runs: ``[{"key", "a", "b"}]`` (dotted keys; a key one run lacks is None there)."""
+    def record(run: dict) -> dict[str, Any]:
+        s = dict((run["manifest"].get("settings") or {}))
+        s.pop("hash", None)
+        return _flatten(s)
+
+    ra, rb = record(a), record(b)
+    return [{"key": k, "a": ra.get(k), "b": rb.get(k)} for k in sorted(set(ra) | set(rb)) if ra.get(k) != rb.get(k)]
+
+
+def split_deltas(a: dict, b: dict, measures: Sequence[Measure]) -> dict[str, dict[str, Any]]:
+    """Per measure and split (train, check), the paired delta B - A over the
+    questions of that split in both runs; empty when neither run has splits."""
+    rows_b = {r["id"]: r for r in b["rows"]}
+    out: dict[str, dict[str, Any]] = {}
+    splits = sorted({r.get("split") for r in a["rows"] if r.get("split")} & {r.get("split") for r in b["rows"] if r.get("split")})
+    if not splits:
+        return {}
+    for m in measures:
+        per: dict[str, Any] = {}
+        for split in splits:
+            common = [(r, rows_b[r["id"]]) for r in a["rows"] if r.get("split") == split and r["id"] in rows_b]
+            xs, ys = _pairs(common, m.key)
+            per[split] = _measure_delta(m, xs, ys) if xs else None
+        out[m.key] = per
+    return out
+
+
 def _shared_measures(a: dict, b: dict) -> list[Measure]:
     return [m for m in MEASURES if m.key in a["summary"] and m.key in b["summary"]]
 
@@ -114,6 +153,8 @@ def compare_runs(a: dict, b: dict) -> dict[str, Any]:
         "only_a": [r["id"] for r in a["rows"] if r["id"] not in rows_b],
         "only_b": [r["id"] for r in b["rows"] if r["id"] not in ids_a],
         "measures": deltas,
+        "settings_diff": settings_diff(a, b),
+        "splits": split_deltas(a, b, measures),
         **lists,
     }
 
@@ -161,6 +202,9 @@ def format_comparison(comparison: dict) -> str:
     """The comparison as fixed-width text: deltas, then the changed questions."""
     a, b = comparison["a"], comparison["b"]
     lines = [f"A (baseline): {a['name']}   B: {b['name']}   {comparison['n_common']} questions in both"]
+    if a["settings_hash"] != b["settings_hash"]:
+        diff = comparison.get("settings_diff") or []
+        lines.append("settings that differ: " + ("; ".join(f"{d['key']} {d['a']!r} -> {d['b']!r}" for d in diff) or "none recorded (an older run)"))
     rows = [list(DELTA_HEADERS), *delta_rows(comparison)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(DELTA_HEADERS))]
     for i, r in enumerate(rows):

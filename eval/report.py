@@ -46,12 +46,23 @@ class Table:
     rows: list[Sequence[str]]
     # per cell, an optional tooltip (HTML only): same shape as rows
     tips: list[Sequence[str]] = field(default_factory=list)
+    # columns whose cells are comma-separated question ids, linked to their drill-down
+    id_cols: Sequence[int] = ()
 
 
 @dataclass
 class Block:
-    kind: str  # "h2" | "h3" | "p" | "table" | "list" | "img"
+    # "h2" | "h3" | "p" | "table" | "list" | "img" | "links" (a list of
+    # (question id, text) items, the id linked to its drill-down)
+    kind: str
     content: Any
+
+
+def anchor(qid: str) -> str:
+    """The drill-down's anchor of a question: the same in both formats (the
+    Markdown heading ``### id`` gets it from renderers that slug headings, and
+    an explicit one)."""
+    return "q-" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in qid.lower())
 
 
 def _num(v: float | None, digits: int = 3) -> str:
@@ -102,7 +113,7 @@ def _hit_answer_table(table: dict) -> Table:
     for side, label in (("hit", "gold in top 5"), ("miss", "no gold in top 5")):
         short = table[side]["some"] + table[side]["none"]
         rows.append([label, *[str(len(table[side][g])) for g in grades], ", ".join(short) or "-"])
-    return Table(("retrieval \\ answer key facts", "all", "some", "none", "questions not fully answered"), rows)
+    return Table(("retrieval \\ answer key facts", "all", "some", "none", "questions not fully answered"), rows, id_cols=(4,))
 
 
 def _run_facts(run: dict) -> list[str]:
@@ -135,9 +146,16 @@ def _latency(run: dict) -> str:
 
 
 def change_text(change: dict) -> str:
-    """One changed question: its id, type, language and the measures that moved."""
+    """One changed question: its id, type, language, its text and the measures that moved."""
     moved = ", ".join(f"{k} {_num(a)} → {_num(b)}" for k, (a, b) in change["changes"].items())
-    return f"{change['id']} ({change['type']}, {change['lang']}): {moved}"
+    question = change.get("question") or ""
+    return f"{change['id']} ({change['type']}, {change['lang']}): “{_snippet(question, 140)}” — {moved}"
+
+
+def settings_lines(comparison: dict) -> list[str]:
+    """The settings and parameters that differ between the two runs, one line each."""
+    diff = comparison.get("settings_diff") or []
+    return [f"{d['key']}: {d['a']!r} → {d['b']!r}" for d in diff]
 
 
 def comparison_blocks(comparison: dict, level: str = "h2") -> list[Block]:
@@ -151,6 +169,12 @@ def comparison_blocks(comparison: dict, level: str = "h2") -> list[Block]:
                    "95% CI by paired bootstrap, p by a paired sign-flip permutation test."),
         Block("table", Table(DELTA_HEADERS, delta_rows(comparison))),
     ]
+    if a["settings_hash"] != b["settings_hash"]:
+        blocks.append(Block(sub, "Settings that differ"))
+        blocks.append(Block("list", settings_lines(comparison) or ["the hashes differ, but no recorded setting does (an older run)"]))
+    if comparison.get("splits"):
+        blocks.append(Block(sub, "By split"))
+        blocks.append(Block("table", _split_delta_table(comparison["splits"])))
     for verdict, title in (("worse", "Got worse"), ("better", "Got better"), ("mixed", "Mixed")):
         changed = comparison[verdict]
         blocks.append(Block(sub, f"{title} ({len(changed)})"))
@@ -159,6 +183,53 @@ def comparison_blocks(comparison: dict, level: str = "h2") -> list[Block]:
         if comparison[side]:
             blocks.append(Block("p", f"{label}: {', '.join(comparison[side])}"))
     return blocks
+
+
+def _split_table(splits: dict) -> Table:
+    from .summary import GAP_LIMIT, GAP_MEASURES
+
+    rows = [["questions", str(splits["n"]["train"]), str(splits["n"]["check"]), "", ""]]
+    for m in MEASURES:
+        if m.key not in splits["gap"]:
+            continue
+        gap = splits["gap"][m.key]
+        flag = f"gap above {GAP_LIMIT:g}" if m.key in GAP_MEASURES and gap is not None and gap > GAP_LIMIT else ""
+        rows.append([m.key, _num(splits["train"][m.key]), _num(splits["check"][m.key]),
+                     "-" if gap is None else f"{gap:+.3f}", flag])
+    length = splits.get("answer_length") or {}
+    if length:
+        rows.append(["words per answer (median)", _num(length["train"]["words_p50"], 0), _num(length["check"]["words_p50"], 0), "", ""])
+    return Table(("measure", "train", "check", "gap (train − check)", "flag"), rows)
+
+
+def _split_delta_table(splits: dict) -> Table:
+    rows = []
+    for key, per in splits.items():
+        rows.append([key, *[_num(per[s]["delta"]) if per.get(s) else "-" for s in ("train", "check")]])
+    return Table(("measure", "delta on train", "delta on check"), rows)
+
+
+def failures(run: dict) -> list[tuple[str, str]]:
+    """The questions not answered as they should be, as (id, why): key facts
+    missing from the answer, an answerable question abstained, an unanswerable
+    one answered. Crashed steps are errors, listed apart."""
+    out = []
+    for r in run["rows"]:
+        a, m = r.get("answer"), r["measures"]
+        if a is None:
+            continue
+        why = []
+        if r["answerable"] and a["abstained"]:
+            why.append("abstained although answerable")
+        elif not r["answerable"] and not a["abstained"]:
+            why.append("answered although unanswerable")
+        recall = m.get("answer_fact_recall")
+        if r["answerable"] and recall is not None and recall < 1.0 and not a["abstained"]:
+            missing = [f["fact"] for f in a["facts"] if not f["found"]]
+            why.append("missing key facts: " + ", ".join(missing))
+        if why:
+            out.append((r["id"], f"“{_snippet(r['question'], 120)}” — " + "; ".join(why)))
+    return out
 
 
 def run_blocks(run: dict) -> list[Block]:
@@ -172,6 +243,21 @@ def run_blocks(run: dict) -> list[Block]:
                    "the worst value and stays in the denominator; n_scored counts the questions that did not fail."),
         Block("table", _summary_table(run, kinds)),
     ]
+    length = run.get("answer_length") or {}
+    if length.get("n"):
+        blocks.append(Block("p", f"Words per answer (answers given, abstentions left out): median {_num(length['words_p50'], 0)}, "
+                                 f"mean {_num(length['words_mean'], 1)}, over {length['n']} answers."))
+    splits = run.get("splits")
+    if splits:
+        blocks += [
+            Block("h2", "Generalisation: train and check"),
+            Block("p", "Each measure on the train split (tuned on) and the check split (held back, scored only as a "
+                       "whole), and the gap train − check. A gap above 0.05 on answer key-fact recall or hit@5 "
+                       "is flagged: what was tuned on train did not carry over."),
+            Block("table", _split_table(splits)),
+        ]
+        if splits.get("flagged"):
+            blocks.append(Block("p", "Flagged: " + ", ".join(splits["flagged"]) + " (gap above 0.05)."))
     judge = run["manifest"].get("judge")
     if judge:
         blocks += [
@@ -196,8 +282,15 @@ def run_blocks(run: dict) -> list[Block]:
         blocks += [Block("h2", title), Block("table", _breakdown_table(run, name))]
     if run.get("comparison"):
         blocks += comparison_blocks(run["comparison"])
-    failures = [f"{r['id']}: {step} failed: {msg}" for r in run["rows"] for step, msg in r["errors"].items() if msg]
-    blocks += [Block("h2", f"Failures ({len(failures)})"), Block("list", failures or ["none"])]
+    failed = failures(run)
+    blocks += [
+        Block("h2", f"Failures ({len(failed)})"),
+        Block("p", "Questions whose answer misses key facts, or that abstained or answered when they should not have."),
+        Block("links", failed) if failed else Block("list", ["none"]),
+    ]
+    errors = [(r["id"], f"{step} failed: {msg}") for r in run["rows"] for step, msg in r["errors"].items() if msg]
+    blocks += [Block("h2", f"Errors ({len(errors)})"), Block("p", "Questions whose search, ask or judge step crashed."),
+               Block("links", errors) if errors else Block("list", ["none"])]
     return blocks
 
 
@@ -279,9 +372,14 @@ def _md_cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
+def _md_ids(cell: str) -> str:
+    ids = [i.strip() for i in str(cell).split(",") if i.strip() and i.strip() != "-"]
+    return ", ".join(f"[{i}](#{anchor(i)})" for i in ids) if ids else _md_cell(cell)
+
+
 def _md_table(t: Table) -> str:
     lines = ["| " + " | ".join(_md_cell(h) for h in t.headers) + " |", "|" + " --- |" * len(t.headers)]
-    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in t.rows]
+    lines += ["| " + " | ".join(_md_ids(c) if j in t.id_cols else _md_cell(c) for j, c in enumerate(row)) + " |" for row in t.rows]
     return "\n".join(lines)
 
 
@@ -296,6 +394,8 @@ def _md_blocks(blocks: Sequence[Block], plot_dir: str) -> list[str]:
             out.append(_md_table(b.content))
         elif b.kind == "list":
             out.append("\n".join(f"- {_md_cell(item)}" for item in b.content))
+        elif b.kind == "links":
+            out.append("\n".join(f"- [{qid}](#{anchor(qid)}): {_md_cell(text)}" for qid, text in b.content))
         elif b.kind == "img":
             out.append(f"![{PLOT_TITLES[b.content]}]({plot_dir}/{b.content})")
     return out
@@ -303,7 +403,10 @@ def _md_blocks(blocks: Sequence[Block], plot_dir: str) -> list[str]:
 
 def _md_question(r: dict) -> list[str]:
     a = r["answer"]
-    out = [f"### {r['id']}", f"*{_headline(r)}*", f"**Question:** {r['question']}", f"**Reference:** {r['reference_answer']}"]
+    out = [f'### {r["id"]} <a id="{anchor(r["id"])}"></a>', f"*{_headline(r)}*"]
+    for turn in r.get("history") or []:
+        out.append(f"**Earlier {turn['role']} turn:** {turn['content']}")
+    out += [f"**Question:** {r['question']}", f"**Reference:** {r['reference_answer']}"]
     if a:
         out.append("**Answer:**" + (" (abstained)" if a["abstained"] else "") + "\n\n" + "\n".join(f"> {line}" for line in (a["text"] or "(empty)").splitlines()))
         if a["facts"]:
@@ -360,6 +463,11 @@ def _is_number(text: str) -> bool:
     return text.replace(".", "", 1).replace("-", "", 1).replace("+", "", 1).isdigit()
 
 
+def _html_ids(cell: str) -> str:
+    ids = [i.strip() for i in str(cell).split(",") if i.strip() and i.strip() != "-"]
+    return ", ".join(f'<a href="#{anchor(i)}">{_h(i)}</a>' for i in ids) if ids else _h(cell)
+
+
 def _html_table(t: Table) -> str:
     head = "".join(f"<th>{_h(h)}</th>" for h in t.headers)
     body = []
@@ -369,7 +477,7 @@ def _html_table(t: Table) -> str:
         for j, c in enumerate(row):
             tip = f' title="{_h(tips[j])}"' if j < len(tips) and tips[j] else ""
             cls = ' class="n"' if _is_number(str(c)) else ""
-            cells.append(f"<td{cls}{tip}>{_h(c)}</td>")
+            cells.append(f"<td{cls}{tip}>{_html_ids(c) if j in t.id_cols else _h(c)}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -385,6 +493,8 @@ def _html_blocks(blocks: Sequence[Block], plots: dict[str, bytes]) -> list[str]:
             out.append(_html_table(b.content))
         elif b.kind == "list":
             out.append("<ul>" + "".join(f"<li>{_h(item)}</li>" for item in b.content) + "</ul>")
+        elif b.kind == "links":
+            out.append("<ul>" + "".join(f'<li><a href="#{anchor(qid)}">{_h(qid)}</a>: {_h(text)}</li>' for qid, text in b.content) + "</ul>")
         elif b.kind == "img":
             data = base64.b64encode(plots[b.content]).decode("ascii")
             title = PLOT_TITLES[b.content]
@@ -407,8 +517,10 @@ def _html_chunks(r: dict) -> str:
 def _html_question(r: dict) -> str:
     a = r["answer"]
     failed = any(r["errors"].values())
-    parts = [f'<details class="q" id="q-{_h(r["id"])}"><summary><b>{_h(r["id"])}</b> '
+    parts = [f'<details class="q" id="{_h(anchor(r["id"]))}"><summary><b>{_h(r["id"])}</b> '
              f'<span class="meta{" bad" if failed else ""}">{_h(_headline(r))}</span> — {_h(r["question"])}</summary>']
+    for turn in r.get("history") or []:
+        parts.append(f"<p class='meta'><b>Earlier {_h(turn['role'])} turn:</b> {_h(turn['content'])}</p>")
     parts.append(f"<p><b>Reference:</b> {_h(r['reference_answer'])}</p>")
     if a:
         parts.append("<p><b>Answer</b>" + (" (abstained)" if a["abstained"] else "") + f" <span class='meta'>{_h(a['mode'] or '')}, {_h(a['language'] or '')}, {_num(a['ms'], 0)} ms</span></p>")
@@ -433,9 +545,17 @@ def _html_question(r: dict) -> str:
     return "".join(parts) + "</details>"
 
 
+# A link to a question opens its drill-down (a closed <details> would hide it).
+_OPEN_TARGET = (
+    "<script>function openTarget(){var e=location.hash&&document.getElementById(location.hash.slice(1));"
+    "if(e&&e.tagName==='DETAILS'){e.open=true;e.scrollIntoView();}}"
+    "addEventListener('hashchange',openTarget);openTarget();</script>"
+)
+
+
 def _page(title: str, body: Sequence[str]) -> str:
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_h(title)}</title>"
-            f"<style>{_CSS}</style></head><body><h1>{_h(title)}</h1>{''.join(body)}</body></html>\n")
+            f"<style>{_CSS}</style></head><body><h1>{_h(title)}</h1>{''.join(body)}{_OPEN_TARGET}</body></html>\n")
 
 
 def html_report(run: dict, plots: dict[str, bytes]) -> str:

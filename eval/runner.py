@@ -19,6 +19,7 @@ facts found, citation problems) and, when judged, ``judge``.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lsn_assistant import Assistant
+from lsn_assistant.conversation import parse_history
 from lsn_assistant.errors import IndexEmpty
 
 from .answers import evaluate_answers
@@ -37,8 +39,8 @@ from .judge import Judge
 from .manifest import build_manifest
 from .metrics import match_passages
 from .retrieval import evaluate_retrieval
-from .summary import row_measures, summarize
-from .testset import Question, TestsetError, fold, load_testset
+from .summary import row_measures, split_summaries, summarize
+from .testset import Question, TestsetError, fold, load_testset, split_of
 
 FORMAT = "lsn-eval-run/1"
 
@@ -58,13 +60,23 @@ def load_questions(testsets: Sequence[Path]) -> tuple[list[Question], dict[str, 
     return questions, origin
 
 
+def search_query(assistant: Assistant, question: Question) -> str:
+    """What retrieval is scored on: the question, or for a follow-up its
+    standalone form as the assistant resolves it from the history (the same
+    step ``ask`` takes before it retrieves)."""
+    if not question.history:
+        return question.question
+    return assistant.resolve(question.question, parse_history(list(question.history))).standalone
+
+
 def _search_all(assistant: Assistant, questions: Sequence[Question], k: int, bar: tqdm) -> dict[str, dict]:
     """Every question's ranked hits (dicts) and search time, or its error."""
     out: dict[str, dict] = {}
     for q in questions:
         t = time.perf_counter()
         try:
-            out[q.id] = {"hits": [r.to_dict() for r in assistant.search(q.question, k=k)], "error": None}
+            query = search_query(assistant, q)
+            out[q.id] = {"hits": [r.to_dict() for r in assistant.search(query, k=k)], "error": None}
         except Exception as e:  # noqa: BLE001 - one failing question must not stop the run
             out[q.id] = {"hits": [], "error": f"{type(e).__name__}: {e}"}
         out[q.id]["ms"] = round((time.perf_counter() - t) * 1000, 1)
@@ -88,7 +100,11 @@ class _Replay:
 def _ask_recorder(assistant: Assistant, asked: dict[str, dict], bar: tqdm):
     def ask(question: Question) -> dict:
         try:
-            asked[question.id] = assistant.ask(question.question).to_dict()
+            if question.history:
+                answer = assistant.ask(question.question, history=list(question.history))
+            else:
+                answer = assistant.ask(question.question)
+            asked[question.id] = answer.to_dict()
             return asked[question.id]
         finally:
             bar.update()
@@ -101,12 +117,21 @@ def _passage_ranks(question: Question, top: Sequence[dict]) -> list[int | None]:
     return [next((t["rank"] for t in top if t["relevant"] and i in t["passages"]), None) for i in range(len(question.evidence))]
 
 
+_MARKER = re.compile(r"\[\d+\]")
+
+
+def answer_words(text: str) -> int:
+    """Words of an answer as a reader counts them: citation markers left out."""
+    return len(_MARKER.sub(" ", text).split())
+
+
 def _answer(question: Question, scored: dict, given: dict | None) -> dict:
     given = given or {}
     text = given.get("answer") or ""
     found = fold(text)
     return {
         "text": text,
+        "words": answer_words(text),
         "abstained": scored["abstained"],
         "language": given.get("language"),
         "mode": given.get("mode"),
@@ -157,6 +182,9 @@ def _row(question: Question, testset: str, searched: dict, scored: dict | None, 
     return {
         "id": question.id,
         "testset": testset,
+        "split": split_of(testset),
+        "section": question.section,
+        "history": list(question.history),
         "question": question.question,
         "lang": question.lang,
         "type": question.type,
@@ -174,13 +202,23 @@ def _row(question: Question, testset: str, searched: dict, scored: dict | None, 
     }
 
 
-def _values(scored: dict | None, answer_row: dict | None, judged: dict | None) -> dict[str, Any]:
+def citation_precision(question: Question, answer: dict | None) -> float | None:
+    """Share of an answer's citations whose passage holds a gold quote; None
+    for an unanswerable question or an answer without citations."""
+    if not question.answerable or not answer or not answer["citations"]:
+        return None
+    cited = answer["citations"]
+    return sum(c["gold"] for c in cited) / len(cited)
+
+
+def _values(question: Question, scored: dict | None, answer_row: dict | None, answer: dict | None, judged: dict | None) -> dict[str, Any]:
     """The raw per-question values of every measure, by key."""
     values: dict[str, Any] = dict(scored or {})
     if answer_row:
         values.update(answer_row)
         abstained = float(answer_row["abstained"])
         values.update(abstain_unanswerable=abstained, abstain_answerable=abstained)
+        values["citation_precision"] = citation_precision(question, answer)
     for name, verdict in (judged or {}).items():
         values[f"judge_{name}"] = verdict["score"]
     return values
@@ -246,7 +284,7 @@ def run_eval(
     kinds = ["retrieval"] + (["answer"] if answers else []) + (["judge"] if judge is not None else [])
     for q, row in zip(questions, rows):
         abstained = bool(row["answer"] and row["answer"]["abstained"])
-        values = _values(scored.get(q.id), answer_rows.get(q.id), row.get("judge"))
+        values = _values(q, scored.get(q.id), answer_rows.get(q.id), row["answer"], row.get("judge"))
         row["measures"] = row_measures(kinds, q.answerable, abstained, row["errors"], values)
     manifest = build_manifest(
         assistant,
@@ -258,4 +296,11 @@ def run_eval(
         answers=answers,
         judge=judge.describe() if judge is not None else None,
     )
-    return {"format": FORMAT, "manifest": manifest, **summarize(rows), "latency": latency(rows), "rows": rows}
+    return {
+        "format": FORMAT,
+        "manifest": manifest,
+        **summarize(rows),
+        "splits": split_summaries(rows),
+        "latency": latency(rows),
+        "rows": rows,
+    }

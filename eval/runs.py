@@ -76,32 +76,50 @@ class StoredRun:
 
     @property
     def label(self) -> str:
-        sets = ", ".join(Path(t).stem for t in self.testsets)
-        return f"{self.name} ({self.n_questions} questions: {sets})"
+        return f"{self.name} ({self.n_questions} questions: {testsets_label(self.testsets)})"
 
 
-def list_runs(runs_dir: str | Path) -> list[StoredRun]:
-    """The readable runs in ``runs_dir`` (one level of folders), newest first."""
+def testsets_label(paths: tuple[str, ...] | list[str]) -> str:
+    """Test sets in few words: the files of a split folder as the folder
+    ("train (3 files), check (5 files)"), other files by name."""
+    groups: dict[str, list[str]] = {}
+    for t in paths:
+        p = Path(t)
+        key = p.parent.name if p.parent.name in ("train", "check") else p.stem
+        groups.setdefault(key, []).append(p.stem)
+    return ", ".join(
+        f"{key} ({len(files)} files)" if key in ("train", "check") and len(files) > 1 else key for key, files in groups.items()
+    )
+
+
+def stored_run(path: str | Path) -> StoredRun:
+    """A run folder (or its run.json) as a list shows it; RunError when it is no run."""
+    path = run_path(path)
+    run = load_run(path)
+    m = run["manifest"]
+    return StoredRun(
+        path=path,
+        name=path.parent.name,
+        created=m.get("created") or "",
+        commit=(m.get("git") or {}).get("commit"),
+        dirty=(m.get("git") or {}).get("dirty"),
+        testsets=tuple(t["path"] for t in m.get("testsets") or []),
+        n_questions=len(run["rows"]),
+        summary=run["summary"],
+    )
+
+
+def list_runs(runs_dir: str | Path, extra: list[str] | tuple[str, ...] = ()) -> list[StoredRun]:
+    """The readable runs in ``runs_dir`` (one level of folders) and the run
+    folders in ``extra`` (runs written elsewhere with ``--out``), newest first."""
     runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
-        return []
-    out: list[StoredRun] = []
-    for path in sorted(runs_dir.glob(f"*/{RUN_FILE}")):
+    paths = sorted(runs_dir.glob(f"*/{RUN_FILE}")) if runs_dir.is_dir() else []
+    paths += [run_path(p) for p in extra]
+    out: dict[Path, StoredRun] = {}
+    for path in paths:
         try:
-            run = load_run(path)
+            run = stored_run(path)
         except RunError:
             continue
-        m = run["manifest"]
-        out.append(
-            StoredRun(
-                path=path,
-                name=path.parent.name,
-                created=m.get("created") or "",
-                commit=(m.get("git") or {}).get("commit"),
-                dirty=(m.get("git") or {}).get("dirty"),
-                testsets=tuple(t["path"] for t in m.get("testsets") or []),
-                n_questions=len(run["rows"]),
-                summary=run["summary"],
-            )
-        )
-    return sorted(out, key=lambda r: (r.created, r.name), reverse=True)
+        out.setdefault(run.path.resolve(), run)
+    return sorted(out.values(), key=lambda r: (r.created, r.name), reverse=True)

@@ -62,6 +62,11 @@ class Question:
     reference_answer: str
     key_facts: tuple[str, ...]
     evidence: tuple[tuple[str, str], ...]
+    # Optional: earlier turns of a follow-up, ``({"role", "content"}, ...)``.
+    history: tuple[dict, ...] = ()
+    # Optional: the document section the question was written from; the
+    # train/check split keeps a section on one side.
+    section: str = ""
 
     @property
     def answerable(self) -> bool:
@@ -102,6 +107,17 @@ def _parse_item(item: object, where: str) -> tuple[Question | None, list[str]]:
                     problems.append(f"{where}: evidence[{i}] must be an object with string doc and quote")
                 else:
                     pairs.append((ev["doc"], ev["quote"]))
+    history = item.get("history", [])
+    if not (
+        isinstance(history, list)
+        and all(
+            isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+            for t in history
+        )
+    ):
+        problems.append(f"{where}: history must be a list of {{role: user|assistant, content}} objects")
+    if "section" in item and not isinstance(item["section"], str):
+        problems.append(f"{where}: section must be a string")
     if problems:
         return None, problems
     return (
@@ -113,6 +129,8 @@ def _parse_item(item: object, where: str) -> tuple[Question | None, list[str]]:
             reference_answer=item["reference_answer"],
             key_facts=tuple(facts),
             evidence=tuple(pairs),
+            history=tuple({"role": t["role"], "content": t["content"]} for t in history),
+            section=item.get("section", ""),
         ),
         [],
     )
@@ -167,14 +185,15 @@ def load_testset(path: str | Path) -> list[Question]:
     return questions
 
 
-def check_testset(path: str | Path, corpus_dir: str | Path) -> list[str]:
+def check_testset(path: str | Path, corpus_dir: str | Path, strict: bool = False) -> list[str]:
     """Problems of a test set against a corpus folder; an empty list means valid.
 
     Same checks as /work/shared/eval/check_testset.py: the structural checks of
     ``load_testset``; answerable items need evidence, unanswerable ones have none;
     every evidence doc is a file in ``corpus_dir``; every folded quote is at least
     12 characters and occurs in its folded document; every key fact occurs
-    (folded) in one of the item's evidence documents.
+    (folded) in one of the item's evidence documents. ``strict``: every key
+    fact occurs in the item's evidence quotes themselves.
     """
     path = Path(path)
     corpus_dir = Path(corpus_dir)
@@ -205,7 +224,77 @@ def check_testset(path: str | Path, corpus_dir: str | Path) -> list[str]:
                 problems.append(f"{where}: unknown doc {doc!r}")
             elif len(fq) < MIN_QUOTE_CHARS or fq not in text:
                 problems.append(f"{where}: quote not found (or too short) in {doc}: {quote!r}")
+        quotes = [fold(quote) for _, quote in q.evidence]
         for fact in q.key_facts:
             if not any(fold(fact) in docs.get(doc, "") for doc, _ in q.evidence):
                 problems.append(f"{where}: key fact {fact!r} does not occur in any evidence document")
+            elif strict and not any(fold(fact) in quote for quote in quotes):
+                problems.append(f"{where}: key fact {fact!r} is in the document but in none of the evidence quotes")
     return problems
+
+
+SPLITS: tuple[str, ...] = ("train", "check")
+
+
+def split_of(path: str | Path) -> str:
+    """The split a test-set file belongs to: the name of its folder when that
+    is ``train`` or ``check`` (``eval/testsets/check/x.jsonl`` -> "check"), else ''."""
+    folder = Path(path).parent.name
+    return folder if folder in SPLITS else ""
+
+
+def doc_language(doc: str) -> str:
+    """A corpus file's language from its name (``...-de.txt``/``...-en.txt``), or ''."""
+    stem = Path(doc).stem
+    return stem.rsplit("-", 1)[-1] if stem.rsplit("-", 1)[-1] in LANGS else ""
+
+
+def stem_overlap(q: Question) -> float | None:
+    """Share of the question's content stems that also occur in its evidence quotes.
+
+    Defined for monolingual answerable questions (every evidence document in the
+    question's language); ``None`` otherwise. A question phrased in the
+    document's own words scores near 1; people asking in their own words score
+    low (the dev set's median is about 0.15-0.20).
+    """
+    # Deferred: the stemmer is only needed for these statistics.
+    from lsn_assistant.lexical import analyze
+
+    if not q.answerable or not q.evidence or any(doc_language(d) != q.lang for d, _ in q.evidence):
+        return None
+    stems = set(analyze(q.question, q.lang))
+    if not stems:
+        return None
+    quoted = set(analyze(" ".join(quote for _, quote in q.evidence), q.lang))
+    return len(stems & quoted) / len(stems)
+
+
+def testset_stats(questions: list[Question]) -> dict:
+    """The figures a test set is written to: size, type and language shares,
+    follow-ups, the median stem overlap of monolingual questions, duplicates."""
+    n = len(questions)
+    by_type: dict[str, int] = {}
+    for q in questions:
+        by_type[q.type] = by_type.get(q.type, 0) + 1
+    overlaps = sorted(o for o in (stem_overlap(q) for q in questions) if o is not None)
+    median = None
+    if overlaps:
+        mid = len(overlaps) // 2
+        median = overlaps[mid] if len(overlaps) % 2 else (overlaps[mid - 1] + overlaps[mid]) / 2
+    seen: dict[str, str] = {}
+    duplicates = []
+    for q in questions:
+        key = fold(q.question)
+        if key in seen:
+            duplicates.append((seen[key], q.id))
+        seen.setdefault(key, q.id)
+    return {
+        "questions": n,
+        "types": {t: by_type.get(t, 0) for t in TYPES},
+        "type_shares": {t: round(by_type.get(t, 0) / n, 3) if n else 0.0 for t in TYPES},
+        "langs": {lang: sum(q.lang == lang for q in questions) for lang in LANGS},
+        "follow_ups": sum(bool(q.history) for q in questions),
+        "monolingual_scored": len(overlaps),
+        "median_stem_overlap": None if median is None else round(median, 3),
+        "duplicate_questions": duplicates,
+    }

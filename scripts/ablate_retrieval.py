@@ -5,7 +5,7 @@ question alone, BM25 with the lexical translation) from the real index, then
 scores single lists and fused combinations with the same measures `lsn eval`
 reports. Used to choose the fusion weights; re-run it after a change.
 
-    LSN_DATA_DIR=data .venv/bin/python scripts/ablate_retrieval.py eval/testsets/*.jsonl
+    LSN_DATA_DIR=data .venv/bin/python scripts/ablate_retrieval.py eval/testsets/train/*.jsonl
 """
 
 from __future__ import annotations

@@ -153,7 +153,7 @@ def main() -> None:
     store = ChunkStore(settings)
     chunks = store.all_chunks()
     texts = [passage_text(c) for c in chunks]
-    testsets = sorted(glob.glob(str(ROOT / "eval/testsets/*.jsonl")))
+    testsets = sorted(glob.glob(str(ROOT / "eval/testsets/*/*.jsonl")))
     questions = [json.loads(line)["question"] for p in testsets for line in open(p) if line.strip()]
     rng = random.Random(args.seed)
     sample = rng.sample(range(len(chunks)), min(args.sample, len(chunks)))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How much of the gold evidence does lexical query translation reach?
 
-For every English question of type "cross-lingual" in eval/testsets/*.jsonl
+For every English question of type "cross-lingual" in eval/testsets/train/*.jsonl
 (the evidence quotes are German), compare the content words of the gold
 quotes (lower-cased, stop words, numbers and 1-letter tokens removed) with
 
@@ -57,7 +57,7 @@ def load_questions(pattern: str) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--testsets", default=str(ROOT / "eval" / "testsets" / "*.jsonl"))
+    ap.add_argument("--testsets", default=str(ROOT / "eval" / "testsets" / "train" / "*.jsonl"))
     ap.add_argument("--max-per-word", type=int, default=3)
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()

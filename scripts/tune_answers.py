@@ -1,7 +1,7 @@
 """Calibrate the extractive answerer on test sets: sentence-scoring weights,
 selection sizes and the abstention thresholds.
 
-    LSN_DATA_DIR=... python scripts/tune_answers.py eval/testsets/*.jsonl [--grid] [--features] [--failures]
+    LSN_DATA_DIR=... python scripts/tune_answers.py eval/testsets/train/*.jsonl [--grid] [--features] [--failures]
 
 Retrieval and sentence vectors are computed once per question; each parameter
 set then only re-scores, re-selects and re-composes, and is scored with the

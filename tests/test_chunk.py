@@ -79,7 +79,7 @@ def test_every_gold_quote_of_the_dev_sets_lands_in_a_chunk():
         _, chunks = _chunks(path.name, text, lang=lang)
         chunks_by_doc[path.name] = [fold(c.text) for c in chunks]
     missing = []
-    for testset in (CORPUS.parent / "eval" / "testsets").glob("dev-*.jsonl"):
+    for testset in (CORPUS.parent / "eval" / "testsets" / "train").glob("dev-*.jsonl"):
         for line in testset.read_text(encoding="utf-8").splitlines():
             q = json.loads(line)
             for ev in q["evidence"]:

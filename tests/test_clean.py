@@ -849,7 +849,7 @@ def test_output_format(cleaned, doc):
 
 def _evidence() -> list[tuple[str, str, str]]:
     out = []
-    for path in sorted(TESTSETS.glob("*.jsonl")):
+    for path in sorted(TESTSETS.glob("*/*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 q = json.loads(line)

@@ -113,3 +113,34 @@ def test_lsn_eval_compare_unreadable_run_is_a_clean_error(tmp_path):
     result = runner.invoke(app, ["eval", "compare", str(tmp_path / "bad.json"), str(tmp_path / "missing")])
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and "not an `lsn eval` run" in result.stderr
+
+
+def test_settings_that_differ_are_named():
+    """Not only that the hashes differ: which settings, from what to what."""
+    def with_settings(run, **values):
+        return dict(run, manifest=dict(run["manifest"], settings={
+            "settings": {"rrf_k": 10, "embedders": ["e5", "use"], **values}, "answer_params": {"passages": 6}, "hash": str(values)}))
+
+    a, b = with_settings(A), with_settings(B, rrf_k=20, chunk_words=120)
+    c = compare_runs(a, b)
+    assert c["settings_diff"] == [
+        {"key": "settings.chunk_words", "a": None, "b": 120},
+        {"key": "settings.rrf_k", "a": 10, "b": 20},
+    ]
+    assert "settings that differ: settings.chunk_words None -> 120; settings.rrf_k 10 -> 20" in format_comparison(c)
+    assert compare_runs(a, with_settings(A))["settings_diff"] == []
+    old = compare_runs(A, B)  # runs that recorded only a hash
+    assert old["settings_diff"] == [] and "none recorded (an older run)" in format_comparison(old)
+
+
+def test_deltas_per_split():
+    def split(run, where):
+        return dict(run, rows=[dict(r, split=where(r["id"])) for r in run["rows"]])
+
+    def where(qid):
+        return "check" if qid == "q1" else "train"
+
+    c = compare_runs(split(A, where), split(B, where))
+    assert c["splits"]["hit@5"]["check"]["delta"] == -1.0  # q1 lost its hit
+    assert c["splits"]["hit@5"]["train"]["delta"] == pytest.approx(0.5)  # q2 gained, q3 kept
+    assert compare_runs(A, B)["splits"] == {}

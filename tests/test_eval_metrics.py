@@ -32,7 +32,7 @@ from eval.retrieval import evaluate_retrieval, format_table
 from eval.testset import Question, TestsetError, check_testset, fold, load_testset
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTSETS = sorted((ROOT / "eval" / "testsets").glob("dev-*.jsonl"))
+TESTSETS = sorted((ROOT / "eval" / "testsets" / "train").glob("dev-*.jsonl"))
 SHARED_CHECKER = Path("/work/shared/eval/check_testset.py")
 
 L2_3 = 1 / math.log2(3)  # gain at rank 2 = 0.6309297535714575

@@ -44,16 +44,22 @@ def test_markdown_report(run):
     assert "| groundedness | statements supported | 0.800 | " in md and "| 4 / 5 |" in md
     # abstention and the retrieval x answer table
     assert "| unanswerable | 1 | 1 |" in md and "| answerable | 0 | 4 |" in md
-    assert "| gold in top 5 | 1 | 1 | 0 | q2 |" in md
-    assert "| no gold in top 5 | 1 | 0 | 1 | q5 |" in md
+    assert "| gold in top 5 | 1 | 1 | 0 | [q2](#q-q2) |" in md  # ids link to their drill-down
+    assert "| no gold in top 5 | 1 | 0 | 1 | [q5](#q-q5) |" in md
     # plots as files beside the report; breakdowns
     assert "![Recall at k](plots/recall_at_k.png)" in md
     for title in ("## By question type", "## By language", "## By evidence document"):
         assert title in md
     assert re.search(r"\| multi-doc \| 1 \| 1\.000 \|", md)
-    # failures
-    assert "- q4: search failed: RuntimeError: index offline" in md
-    assert "- q5: ask failed: RuntimeError: llm down" in md
+    # errors (crashed steps) apart from failures (answers short of key facts, wrong abstention)
+    errors = md[md.index("## Errors (2)"):]
+    assert "- [q4](#q-q4): search failed: RuntimeError: index offline" in errors
+    assert "- [q5](#q-q5): ask failed: RuntimeError: llm down" in errors
+    failures = md[md.index("## Failures ("):md.index("## Errors")]
+    assert "- [q2](#q-q2): “Members and seat?” — missing key facts: Lübeck" in failures
+    assert "[q6](#q-q6): “Wer leitet das Netzwerk?” — answered although unanswerable" in failures
+    assert "q1" not in failures and "q3" not in failures
+    assert '### q1 <a id="q-q1"></a>' in md
     assert "## LLM judge" not in md and "## Comparison" not in md
 
 
@@ -78,9 +84,10 @@ def test_html_report_is_self_contained_and_escaped(run):
     assert page.startswith("<!DOCTYPE html>")
     assert page.count('src="data:image/png;base64,') == 3
     assert not re.search(r'(src|href)="(?!data:|#)', page)  # nothing fetched from elsewhere
-    assert "<link" not in page and "<script" not in page
+    assert "<link" not in page and "<script src" not in page
     assert "Who is the &lt;b&gt;chair&lt;/b&gt;?" in page and "<b>chair</b>" not in page
     assert page.count('<details class="q"') == 6 and 'id="q-q1"' in page
+    assert '<a href="#q-q2">q2</a>' in page  # table cells and lists link to the drill-down
     assert '<tr class="gold">' in page
     assert 'title="hit@1: 95% CI' in page  # intervals of the breakdown cells as tooltips
 

@@ -160,6 +160,7 @@ def test_tie_and_duplicate(run):
         "ctx_fact_recall@5": 1.0,
         "answer_fact_recall": 1.0, "citations_valid": 1.0, "cited_gold": 1.0,
         "abstain_unanswerable": None, "abstain_answerable": 0.0, "language_ok": 1.0, "groundedness": 1.0,
+        "citation_precision": 1.0,
     })
     assert r["answer"]["facts"] == [{"fact": "2019", "found": True}, {"fact": "33", "found": True}]
     assert r["answer"]["citations"][0]["gold"] is True
@@ -177,6 +178,7 @@ def test_several_gold_passages(run):
     assert m["ctx_fact_recall@5"] == 0.5  # Kiel yes, Lübeck no
     # the answer cites a3, which holds neither passage
     assert (m["answer_fact_recall"], m["cited_gold"], m["citations_valid"]) == (0.5, 0.0, 1.0)
+    assert m["citation_precision"] == 0.0  # its one citation holds no gold quote
     assert r["answer"]["facts"] == [{"fact": "Kiel", "found": True}, {"fact": "Lübeck", "found": False}]
 
 
@@ -190,6 +192,7 @@ def test_unanswerable_questions_are_searched_but_not_ranked(run):
         "ctx_fact_recall@5": None, "answer_fact_recall": None, "citations_valid": 1.0, "cited_gold": None,
         "abstain_unanswerable": 1.0, "abstain_answerable": None, "language_ok": 1.0,
         "groundedness": None,  # an abstention states nothing
+        "citation_precision": None,
     }
     assert answered["measures"]["abstain_unanswerable"] == 0.0 and answered["measures"]["groundedness"] == 1.0
 
@@ -233,6 +236,7 @@ def test_summary_hand_computed(run):
         "abstain_answerable": 0.25,  # the failed q5
         "language_ok": 5 / 6,
         "groundedness": 0.8,  # q1, q2, q4, q6 of the five not abstained (q5 failed)
+        "citation_precision": 0.5,  # q1 1, q2 0, q4 1, q5 failed 0; none for q3, q6 (unanswerable)
     })
     m = run["measures"]
     assert (m["hit@1"]["n_scored"], m["hit@1"]["n_total"]) == (3, 4)  # q4's search failed
@@ -307,3 +311,65 @@ def test_empty_index_is_an_error(tmp_path):
     assistant.retriever.size = 0
     with pytest.raises(IndexEmpty, match="lsn ingest"):
         run_eval([testset], assistant=assistant)
+
+
+# --- splits and follow-ups ------------------------------------------------------------
+
+
+class FollowUpAssistant(ScriptedAssistant):
+    """Resolves a follow-up by prefixing the earlier question, as the real
+    Assistant makes a standalone question; records what it was asked."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.asked = []
+
+    def resolve(self, question, turns):
+        return SimpleNamespace(standalone=turns[0].content if turns else question)
+
+    def ask(self, question, history=None):
+        self.asked.append((question, history))
+        return super().ask(question if not history else history[0]["content"])
+
+
+def test_splits_from_folders_with_gaps_and_follow_ups(tmp_path):
+    """Test sets in train/ and check/ folders give per-split measures and the
+    gap train - check; a follow-up is searched in its standalone form and asked
+    with its history."""
+    testset, settings = write_scripted(tmp_path)
+    items = [json.loads(line) for line in testset.read_text(encoding="utf-8").splitlines()]
+    (tmp_path / "train").mkdir()
+    (tmp_path / "check").mkdir()
+    follow_up = dict(items[0], id="q4b", question="Und wie viele?", history=[
+        {"role": "user", "content": items[0]["question"]}, {"role": "assistant", "content": "33."}])
+    train = [items[0], items[1], items[2], follow_up]  # q1, q2, q3, and q1 again as a follow-up
+    check = [items[3], items[4], items[5]]  # q4 (search fails), q5 (ask fails), q6
+    (tmp_path / "train" / "a.jsonl").write_text("".join(json.dumps(t) + "\n" for t in train), encoding="utf-8")
+    (tmp_path / "check" / "b.jsonl").write_text("".join(json.dumps(t) + "\n" for t in check), encoding="utf-8")
+    assistant = FollowUpAssistant(settings)
+    run = run_eval([tmp_path / "train" / "a.jsonl", tmp_path / "check" / "b.jsonl"], assistant=assistant)
+    rows = rows_by_id(run)
+    assert [rows[q]["split"] for q in ("q1", "q4b", "q4")] == ["train", "train", "check"]
+    # the follow-up: searched as q1's question, asked with its history
+    assert rows["q4b"]["retrieved"][1]["chunk_id"] == "a1"
+    assert ("Und wie viele?", follow_up["history"]) in assistant.asked
+    assert rows["q4b"]["history"] == follow_up["history"]
+    splits = run["splits"]
+    assert splits["n"] == {"train": 4, "check": 3}
+    # hit@5: train q1 1, q2 1, q4b 1 (its standalone is q1's question) -> 1.0; check q4 0 (failed), q5 0 -> 0.0
+    assert splits["train"]["hit@5"] == 1.0 and splits["check"]["hit@5"] == 0.0
+    assert splits["gap"]["hit@5"] == 1.0 and "hit@5" in splits["flagged"]
+    assert splits["gap"]["mrr"] == pytest.approx(splits["train"]["mrr"] - splits["check"]["mrr"])
+    assert splits["answer_length"]["train"]["n"] == 3  # q1, q2, q4b answered; q3 abstained
+    from eval.report import markdown_report
+
+    md = markdown_report(run)
+    assert "## Generalisation: train and check" in md
+    assert "| hit@5 | 1.000 | 0.000 | +1.000 | gap above 0.05 |" in md
+    assert "| questions | 4 | 3 |" in md
+
+
+def test_one_split_gives_no_split_table(run):
+    assert run["splits"] == {}  # scripted.jsonl is in no train/ or check/ folder
+    # q1 7 words, q2 3, q4 6, q6 3 (markers not counted); q3 abstained, q5's ask failed
+    assert run["answer_length"] == {"words_p50": 4.5, "words_mean": 4.8, "n": 4}

@@ -22,12 +22,16 @@ import gradio as gr
 
 from eval.compare import DELTA_HEADERS, compare_runs, delta_rows
 from eval.report import change_text
-from eval.runs import RunError, StoredRun, default_runs_dir, list_runs, load_run
+from eval.report import settings_lines
+from eval.runs import RunError, StoredRun, default_runs_dir, list_runs, load_run, stored_run, testsets_label
 
 from .i18n import DEFAULT, I18N, request_language, text
 
-RUN_HEADERS: tuple[str, ...] = ("run", "created", "commit", "questions", "test sets", "hit@5", "mrr", "answer_fact_recall", "cited_gold")
+RUN_HEADERS: tuple[str, ...] = ("run", "created (UTC)", "commit", "questions", "test sets", "hit@5", "mrr", "answer_fact_recall", "cited_gold")
 MEASURE_COLUMNS = 5  # RUN_HEADERS[5:] are measures, named as in the reports
+# Fits a 1400-px window without scrolling sideways: the run's name and the
+# test sets get the room, the numbers little.
+RUN_COLUMN_WIDTHS: tuple[str, ...] = ("21%", "12%", "7%", "7%", "21%", "8%", "7%", "9%", "8%")
 PRIVATE = "private"  # the UI's events are not an API
 
 
@@ -49,10 +53,10 @@ def runs_rows(runs: list[StoredRun]) -> list[list[str]]:
     return [
         [
             r.name,
-            r.created,
+            r.created.replace("T", " ")[:16],
             (r.commit or "-")[:7] + ("+" if r.dirty else ""),
             str(r.n_questions),
-            ", ".join(Path(t).name for t in r.testsets),
+            testsets_label(r.testsets),
             *[num(r.summary.get(k)) for k in RUN_HEADERS[MEASURE_COLUMNS:]],
         ]
         for r in runs
@@ -63,7 +67,7 @@ def run_choices(runs: list[StoredRun], lang: str = DEFAULT) -> list[tuple[str, s
     """(label, path) per run; the label names the run, its questions and test sets."""
 
     def label(r: StoredRun) -> str:
-        sets = ", ".join(Path(t).stem for t in r.testsets)
+        sets = testsets_label(r.testsets)
         return f"{r.name} ({text(lang, 'eval_questions', n=r.n_questions)}{': ' + sets if sets else ''})"
 
     return [(label(r), str(r.path)) for r in runs]
@@ -72,6 +76,10 @@ def run_choices(runs: list[StoredRun], lang: str = DEFAULT) -> list[tuple[str, s
 def changes_markdown(comparison: dict, lang: str = DEFAULT) -> str:
     a, b = comparison["a"]["name"], comparison["b"]["name"]
     parts = [f"**A** {a} → **B** {b}: {text(lang, 'eval_in_both', n=comparison['n_common'])}"]
+    if comparison["a"]["settings_hash"] != comparison["b"]["settings_hash"]:
+        lines = settings_lines(comparison) or [text(lang, "eval_settings_unknown")]
+        parts.append(f"#### {text(lang, 'eval_settings_differ')}")
+        parts.append("\n".join(f"- `{line}`" for line in lines))
     for verdict in ("worse", "better", "mixed"):
         changed = comparison[verdict]
         parts.append(f"#### {text(lang, f'eval_{verdict}')} ({len(changed)})")
@@ -101,6 +109,21 @@ def newest_two(choices: list[tuple[str, str]]) -> tuple[str | None, str | None]:
     return previous, newest
 
 
+def open_run(path: str, opened: list[str], lang: str = DEFAULT) -> tuple[list[str], str, str | None]:
+    """Add a run folder given by path to the ones this page shows: the new
+    list, a message, and the run's path (None when it is no run). Only a
+    folder holding an `lsn eval` run is taken."""
+    path = (path or "").strip()
+    if not path:
+        return opened, "", None
+    try:
+        run = stored_run(Path(path).expanduser())
+    except RunError as e:
+        return opened, text(lang, "eval_cannot_open", path=path, error=str(e).split(": ", 1)[-1]), None
+    kept = opened if str(run.path) in opened else [*opened, str(run.path)]
+    return kept, text(lang, "eval_opened", name=run.name), str(run.path)
+
+
 def eval_tab(settings: Any) -> None:
     """Build the tab's components in the current Blocks/Tab context."""
     runs_dir = default_runs_dir(settings)
@@ -110,8 +133,14 @@ def eval_tab(settings: Any) -> None:
     rows, changes = comparison_view(previous, newest)
 
     gr.Markdown(I18N("eval_intro") + f" `{runs_dir}`.")
+    opened = gr.State([])  # run folders this page opened by path
+    with gr.Row():
+        path_box = gr.Textbox(label=I18N("eval_open_path"), placeholder=I18N("eval_open_placeholder"), scale=4, elem_id="lsn-eval-path")
+        open_button = gr.Button(I18N("eval_open"), scale=0, elem_id="lsn-eval-open")
+    open_status = gr.Markdown("", elem_id="lsn-eval-open-status")
     table = gr.Dataframe(
-        value=runs_rows(runs), headers=run_headers(), interactive=False, wrap=True, label=I18N("eval_runs"), elem_id="lsn-eval-runs"
+        value=runs_rows(runs), headers=run_headers(), interactive=False, wrap=True, label=I18N("eval_runs"),
+        column_widths=list(RUN_COLUMN_WIDTHS), elem_id="lsn-eval-runs",
     )
     with gr.Row():
         pick_a = gr.Dropdown(choices=choices, value=previous, label=I18N("eval_a"), elem_id="lsn-eval-a")
@@ -137,16 +166,34 @@ def eval_tab(settings: Any) -> None:
             *compared(a, b, lang),
         )
 
-    def on_refresh(request: gr.Request) -> tuple:
-        """The runs as stored now; the picks stay."""
+    def on_refresh(extra: list[str], request: gr.Request) -> tuple:
+        """The runs as stored now (and those opened by path); the picks stay."""
         lang = request_language(request)
-        fresh = list_runs(runs_dir)
+        fresh = list_runs(runs_dir, extra)
         options = run_choices(fresh, lang)
         return {"headers": run_headers(lang), "data": runs_rows(fresh)}, gr.update(choices=options), gr.update(choices=options)
+
+    def on_open(path: str, extra: list[str], request: gr.Request) -> tuple:
+        """Open a run folder by path: into the table and the pickers, as B."""
+        lang = request_language(request)
+        extra, message, picked = open_run(path, extra, lang)
+        fresh = list_runs(runs_dir, extra)
+        options = run_choices(fresh, lang)
+        return (
+            extra,
+            message,
+            {"headers": run_headers(lang), "data": runs_rows(fresh)},
+            gr.update(choices=options),
+            gr.update(choices=options, value=picked) if picked else gr.update(choices=options),
+        )
 
     def on_pick(a: str | None, b: str | None, request: gr.Request) -> tuple:
         return compared(a, b, request_language(request))
 
     gr.on(None, on_load, outputs=[table, pick_a, pick_b, deltas, changed], api_visibility=PRIVATE)  # on page load
-    refresh.click(on_refresh, outputs=[table, pick_a, pick_b], api_visibility=PRIVATE)
+    refresh.click(on_refresh, inputs=[opened], outputs=[table, pick_a, pick_b], api_visibility=PRIVATE)
+    gr.on(
+        [open_button.click, path_box.submit], on_open, inputs=[path_box, opened],
+        outputs=[opened, open_status, table, pick_a, pick_b], api_visibility=PRIVATE,
+    )
     gr.on([pick_a.input, pick_b.input], on_pick, inputs=[pick_a, pick_b], outputs=[deltas, changed], api_visibility=PRIVATE)
