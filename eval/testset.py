@@ -67,6 +67,9 @@ class Question:
     # Optional: the document section the question was written from; the
     # train/check split keeps a section on one side.
     section: str = ""
+    # Optional: where the item came from ("feedback": a rated answer exported
+    # by `lsn feedback export`, its key facts for a person to fill in).
+    source: str = ""
 
     @property
     def answerable(self) -> bool:
@@ -131,6 +134,7 @@ def _parse_item(item: object, where: str) -> tuple[Question | None, list[str]]:
             evidence=tuple(pairs),
             history=tuple({"role": t["role"], "content": t["content"]} for t in history),
             section=item.get("section", ""),
+            source=item.get("source", "") if isinstance(item.get("source"), str) else "",
         ),
         [],
     )
@@ -215,6 +219,8 @@ def check_testset(path: str | Path, corpus_dir: str | Path, strict: bool = False
             if q.evidence:
                 problems.append(f"{where}: an unanswerable item has no evidence")
             continue
+        if q.source == "feedback" and not q.key_facts:
+            problems.append(f"{where}: key facts to be filled in (a candidate from feedback: check its type, evidence and reference too)")
         if not q.evidence:
             problems.append(f"{where}: no evidence")
         for doc, quote in q.evidence:
