@@ -179,6 +179,10 @@ from eval.cli import app as eval_app  # noqa: E402 - `lsn eval` and its subcomma
 
 app.add_typer(eval_app, name="eval")
 
+from .feedback_cli import app as feedback_app  # noqa: E402 - `lsn feedback list|export`
+
+app.add_typer(feedback_app, name="feedback")
+
 
 if __name__ == "__main__":
     app()

@@ -65,6 +65,14 @@ class UnknownAnswer(FeedbackError):
     """No answer with this id was given (or it was pruned long ago)."""
 
 
+FILE_NAME = "feedback.sqlite3"
+
+
+def feedback_path(data_dir: str | Path) -> Path:
+    """Where the service keeps the feedback of a data directory."""
+    return Path(data_dir) / FILE_NAME
+
+
 def new_answer_id() -> str:
     return uuid.uuid4().hex
 

@@ -97,7 +97,7 @@ def test_tab_builds_in_a_blocks_context_and_starts_on_the_two_newest(tmp_path):
     tables = [c for c in components if isinstance(c, gr.Dataframe)]
     assert [d.label.key for d in dropdowns] == ["eval_a", "eval_b"]
     assert dropdowns[0].value.endswith("run-a/run.json") and dropdowns[1].value.endswith("run-b/run.json")
-    assert len(tables) == 2
+    assert len(tables) == 3  # runs, deltas, disliked answers
     assert tables[1].value["data"][1][:4] == ["mrr", "0.500", "0.833", "+0.333"]
     assert any(isinstance(c, gr.Button) and c.value == str(I18N("refresh")) for c in components)
     assert len(demo.get_config_file()["dependencies"]) == 4  # page load, refresh, open by path, the pickers
@@ -110,3 +110,18 @@ def test_tab_without_runs(tmp_path):
             eval_tab(SimpleNamespace(data_dir=tmp_path))
     markdown = [c.value for c in demo.blocks.values() if isinstance(c, gr.Markdown)]
     assert any("Pick two runs" in text for text in markdown)
+
+
+def test_feedback_counts_and_disliked_answers_newest_first(tmp_path):
+    from lsn_assistant.feedback import FeedbackStore, feedback_path
+    from ui.eval_tab import feedback_view
+
+    assert feedback_view(tmp_path)[0].startswith("No ratings yet")
+    store = FeedbackStore(feedback_path(tmp_path))
+    for n, rating in enumerate(("down", "up", "down")):
+        store.remember(f"a{n}", {"question": f"Frage {n}?", "language": "de", "answer": f"Antwort {n}."}, None, "i")
+        store.add(f"a{n}", rating, f"Kommentar {n}")
+    store.close()
+    line, rows = feedback_view(tmp_path, "de")
+    assert line.startswith("Bisher 1 👍 und 2 👎.")
+    assert [r[1:] for r in rows] == [["Frage 2?", "Antwort 2.", "Kommentar 2"], ["Frage 0?", "Antwort 0.", "Kommentar 0"]]

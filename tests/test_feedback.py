@@ -128,3 +128,30 @@ def test_candidates_pass_the_checker_once_key_facts_are_filled(store, tmp_path):
     assert "key facts to be filled in" in problem
     path.write_text(json.dumps(dict(item, key_facts=["Life Science Nord"]), ensure_ascii=False) + "\n", encoding="utf-8")
     assert check_testset(path, corpus) == []
+
+
+def test_lsn_feedback_list_and_export(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lsn_assistant.cli import app
+    from lsn_assistant.config import get_settings
+    from lsn_assistant.feedback import feedback_path
+
+    monkeypatch.setenv("LSN_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    assert "no feedback yet" in runner.invoke(app, ["feedback", "list"]).output
+    store = FeedbackStore(feedback_path(tmp_path))
+    for n, rating in enumerate(("down", "up")):
+        store.remember(f"a{n}", dict(ANSWER, question=f"Frage {n}?"), None, "i")
+        store.add(f"a{n}", rating, "")
+    store.close()
+    listed = runner.invoke(app, ["feedback", "list", "--json"])
+    assert [i["question"] for i in json.loads(listed.stdout)] == ["Frage 1?", "Frage 0?"]
+    out = tmp_path / "c.jsonl"
+    done = runner.invoke(app, ["feedback", "export", "--rating", "down", "--out", str(out)])
+    assert done.exit_code == 0 and "wrote 1 candidate(s)" in done.output
+    (item,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert item["question"] == "Frage 0?" and item["source"] == "feedback"
+    assert runner.invoke(app, ["feedback", "export", "--rating", "meh", "--out", str(out)]).exit_code == 2
+    get_settings.cache_clear()

@@ -25,6 +25,8 @@ from eval.report import change_text
 from eval.report import settings_lines
 from eval.runs import RunError, StoredRun, default_runs_dir, list_runs, load_run, stored_run, testsets_label
 
+from lsn_assistant.feedback import FeedbackError, FeedbackStore, feedback_path
+
 from .i18n import DEFAULT, I18N, request_language, text
 
 RUN_HEADERS: tuple[str, ...] = ("run", "created (UTC)", "commit", "questions", "test sets", "hit@5", "mrr", "answer_fact_recall", "cited_gold")
@@ -109,6 +111,38 @@ def newest_two(choices: list[tuple[str, str]]) -> tuple[str | None, str | None]:
     return previous, newest
 
 
+FEEDBACK_SHOWN = 50  # disliked answers listed in the tab
+FEEDBACK_COLUMN_WIDTHS: tuple[str, ...] = ("13%", "27%", "38%", "22%")
+
+
+def feedback_headers(lang: str = DEFAULT) -> list[str]:
+    return [text(lang, f"eval_col_{key}") for key in ("when", "question", "answer", "comment")]
+
+
+def feedback_view(data_dir: Any, lang: str = DEFAULT) -> tuple[str, list[list[str]]]:
+    """Counts by rating and the disliked answers, newest first (a line and rows)."""
+    path = feedback_path(data_dir)
+    if not path.exists():
+        return text(lang, "eval_feedback_none"), []
+    try:
+        store = FeedbackStore(path)
+        try:
+            counts, down = store.counts(), store.list(rating="down", limit=FEEDBACK_SHOWN)
+        finally:
+            store.close()
+    except (FeedbackError, OSError) as e:
+        return str(e), []
+    if not counts["up"] and not counts["down"]:
+        return text(lang, "eval_feedback_none"), []
+
+    def short(s: str, n: int = 300) -> str:
+        s = " ".join(s.split())
+        return s if len(s) <= n else s[:n] + " …"
+
+    rows = [[i["created"].replace("T", " ")[:16], short(i["question"]), short(i["answer"]), short(i["comment"])] for i in down]
+    return text(lang, "eval_feedback_counts", up=counts["up"], down=counts["down"]), rows
+
+
 def open_run(path: str, opened: list[str], lang: str = DEFAULT) -> tuple[list[str], str, str | None]:
     """Add a run folder given by path to the ones this page shows: the new
     list, a message, and the run's path (None when it is no run). Only a
@@ -148,13 +182,24 @@ def eval_tab(settings: Any) -> None:
         refresh = gr.Button(I18N("refresh"), scale=0, elem_id="lsn-eval-refresh")
     deltas = gr.Dataframe(value=rows, headers=delta_headers(), interactive=False, label=I18N("eval_deltas"), elem_id="lsn-eval-deltas")
     changed = gr.Markdown(changes, elem_id="lsn-eval-changes")
+    with gr.Accordion(I18N("eval_feedback"), open=True):
+        counts_line, disliked_rows = feedback_view(settings.data_dir)
+        feedback_line = gr.Markdown(counts_line, elem_id="lsn-eval-feedback-counts")
+        disliked = gr.Dataframe(
+            value=disliked_rows, headers=feedback_headers(), interactive=False, wrap=True,
+            column_widths=list(FEEDBACK_COLUMN_WIDTHS), elem_id="lsn-eval-feedback",
+        )
 
     def compared(a: str | None, b: str | None, lang: str) -> tuple[dict, str]:
         rows, markdown = comparison_view(a, b, lang)
         return {"headers": delta_headers(lang), "data": rows}, markdown
 
+    def feedback_now(lang: str) -> tuple:
+        line, down = feedback_view(settings.data_dir, lang)
+        return line, {"headers": feedback_headers(lang), "data": down}
+
     def on_load(request: gr.Request) -> tuple:
-        """Runs as stored now, the two newest compared, in the request's language."""
+        """Runs as stored now, the two newest compared, the feedback, in the request's language."""
         lang = request_language(request)
         fresh = list_runs(runs_dir)
         options = run_choices(fresh, lang)
@@ -164,14 +209,18 @@ def eval_tab(settings: Any) -> None:
             gr.update(choices=options, value=a),
             gr.update(choices=options, value=b),
             *compared(a, b, lang),
+            *feedback_now(lang),
         )
 
     def on_refresh(extra: list[str], request: gr.Request) -> tuple:
-        """The runs as stored now (and those opened by path); the picks stay."""
+        """The runs as stored now (and those opened by path), the feedback; the picks stay."""
         lang = request_language(request)
         fresh = list_runs(runs_dir, extra)
         options = run_choices(fresh, lang)
-        return {"headers": run_headers(lang), "data": runs_rows(fresh)}, gr.update(choices=options), gr.update(choices=options)
+        return (
+            {"headers": run_headers(lang), "data": runs_rows(fresh)}, gr.update(choices=options), gr.update(choices=options),
+            *feedback_now(lang),
+        )
 
     def on_open(path: str, extra: list[str], request: gr.Request) -> tuple:
         """Open a run folder by path: into the table and the pickers, as B."""
@@ -190,8 +239,8 @@ def eval_tab(settings: Any) -> None:
     def on_pick(a: str | None, b: str | None, request: gr.Request) -> tuple:
         return compared(a, b, request_language(request))
 
-    gr.on(None, on_load, outputs=[table, pick_a, pick_b, deltas, changed], api_visibility=PRIVATE)  # on page load
-    refresh.click(on_refresh, inputs=[opened], outputs=[table, pick_a, pick_b], api_visibility=PRIVATE)
+    gr.on(None, on_load, outputs=[table, pick_a, pick_b, deltas, changed, feedback_line, disliked], api_visibility=PRIVATE)  # on page load
+    refresh.click(on_refresh, inputs=[opened], outputs=[table, pick_a, pick_b, feedback_line, disliked], api_visibility=PRIVATE)
     gr.on(
         [open_button.click, path_box.submit], on_open, inputs=[path_box, opened],
         outputs=[opened, open_status, table, pick_a, pick_b], api_visibility=PRIVATE,

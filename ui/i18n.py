@@ -100,6 +100,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "eval_open_path": "Open a run folder (one written with `lsn eval --out DIR`)",
         "eval_open_placeholder": "path to the run folder or its run.json",
         "eval_open": "Open",
+        "eval_feedback": "Members' feedback",
         # made on the server: the Draft tab
         "draft_lang_auto": "Topic's language",
         "draft_sections": "{n} sections",
@@ -136,6 +137,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "eval_cannot_open": "Cannot open {path}: {error}",
         "eval_settings_differ": "Settings that differ",
         "eval_settings_unknown": "the settings hashes differ, but no recorded setting does (an older run)",
+        "eval_feedback_counts": "{up} 👍 and {down} 👎 so far. The disliked answers, newest first "
+        "(`lsn feedback export --rating down --out FILE.jsonl` turns them into test-set candidates):",
+        "eval_feedback_none": "No ratings yet: members rate answers with 👍/👎 in the chat.",
+        "eval_col_when": "when (UTC)",
+        "eval_col_question": "question",
+        "eval_col_answer": "answer",
+        "eval_col_comment": "comment",
     },
     "de": {
         "subtitle": "Antworten aus den Strategiedokumenten von Life Science Nord, jeder Satz mit seiner Quelle.",
@@ -220,6 +228,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "eval_open_path": "Lauf-Ordner öffnen (z. B. mit `lsn eval --out ORDNER` geschrieben)",
         "eval_open_placeholder": "Pfad zum Lauf-Ordner oder seiner run.json",
         "eval_open": "Öffnen",
+        "eval_feedback": "Rückmeldungen der Mitglieder",
         "draft_lang_auto": "Sprache des Themas",
         "draft_sections": "{n} Abschnitte",
         "draft_sections_one": "1 Abschnitt",
@@ -254,6 +263,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "eval_cannot_open": "{path} kann nicht geöffnet werden: {error}",
         "eval_settings_differ": "Abweichende Einstellungen",
         "eval_settings_unknown": "die Einstellungs-Hashes unterscheiden sich, aber keine gespeicherte Einstellung (ein älterer Lauf)",
+        "eval_feedback_counts": "Bisher {up} 👍 und {down} 👎. Die abgelehnten Antworten, neueste zuerst "
+        "(`lsn feedback export --rating down --out DATEI.jsonl` macht daraus Kandidaten für Testsets):",
+        "eval_feedback_none": "Noch keine Bewertungen: Mitglieder bewerten Antworten im Chat mit 👍/👎.",
+        "eval_col_when": "wann (UTC)",
+        "eval_col_question": "Frage",
+        "eval_col_answer": "Antwort",
+        "eval_col_comment": "Kommentar",
     },
 }
 
