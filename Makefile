@@ -6,7 +6,7 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 LSN := $(VENV)/bin/lsn
 
-.PHONY: run test install eval bench loadtest chroma clean
+.PHONY: run test install eval bench loadtest soak chroma clean
 
 # One environment for running and testing: a --no-dev sync by `make run` would
 # remove pytest from under `make test` (its stamp would still say installed).
@@ -51,6 +51,14 @@ bench: install
 loadtest: install
 	$(LSN) ingest --if-empty
 	$(VENV)/bin/python -m eval.loadtest --data-dir data
+
+## make soak: 16 clients for 10 minutes mixing search, ask, stream and chat with
+## uploads and deletes, against `lsn serve` on a copy of ./data: errors (must be 0),
+## p50/p95, server RSS at start, middle and end (bench/results-soak.json).
+## SOAK_ARGS="--duration 60" for a short run.
+soak: install
+	$(LSN) ingest --if-empty
+	$(VENV)/bin/python -m eval.soak --data-dir data $(SOAK_ARGS)
 
 ## make chroma: a local Chroma server for LSN_CHROMA_URL=http://127.0.0.1:8001
 chroma: install

@@ -117,13 +117,16 @@ class RSSSampler:
 
 
 @contextmanager
-def serve(settings: Settings, ui: bool = True, timeout: float = 300) -> Iterator[dict[str, Any]]:
+def serve(settings: Settings, ui: bool = True, timeout: float = 300,
+          extra_env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
     """`lsn serve` on a free loopback port against ``settings.data_dir``; yields
     {"url", "pid", "startup_s"} once /health answers 200, stops it after. Its
-    output goes to a temporary log, quoted when it fails to start."""
+    output goes to a temporary log, quoted when it fails to start.
+    ``extra_env``: more settings for the server (an API key for writes)."""
     port = free_port()
     env = settings_env(settings)
     env["LSN_UI"] = "true" if ui else "false"
+    env.update(extra_env or {})
     log = tempfile.NamedTemporaryFile(prefix="lsn-serve-", suffix=".log", delete=False)
     cmd = [sys.executable, "-m", "lsn_assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     t = time.perf_counter()

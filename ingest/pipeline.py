@@ -7,15 +7,21 @@ Incremental and idempotent:
   recipe) and the document's chunk count; a document is complete when all its
   chunks carry the current hash and the count matches. An unchanged, complete
   document is skipped without reading past its bytes;
-- new chunks are written batch by batch before stale ones are deleted, so an
-  interrupted run leaves every document searchable, and the next run completes
-  what is missing.
+- a document's new version is written under a pending record of the store's
+  ledger and published in one write once all its chunks are in every
+  collection; only then are the chunks it no longer uses deleted. Searches see
+  the old version (or nothing) until then, never a mix, and a run killed
+  half-way leaves invisible chunks that the next run reuses, or that
+  ``recover`` (at ``lsn serve`` start-up) finishes or rolls back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import socket
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -26,7 +32,7 @@ from tqdm import tqdm
 from lsn_assistant.config import Settings, get_settings
 from lsn_assistant.embeddings import get_embedder, passage_text
 from lsn_assistant.errors import IngestError
-from lsn_assistant.store import ChunkStore
+from lsn_assistant.store import ChunkStore, Publication
 from lsn_assistant.types import Chunk, Document
 
 from .chunk import chunk_document
@@ -38,6 +44,12 @@ from .load import SUPPORTED, load_document, read_manifest
 # Bump when cleaning or chunking changes what a file turns into.
 RECIPE_VERSION = "4"
 EMBED_BATCH = 16
+# A pending version whose writer runs on another host counts as abandoned when
+# the writer has not written a batch for this long (on this host the process
+# table says whether it is alive).
+WRITER_SILENT_S = 600.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -142,6 +154,97 @@ def prepare(doc: Document, settings: Settings) -> list[Chunk]:
     return [replace(c, lang=detect_language(c.text, default=doc.lang)) for c in chunks]
 
 
+# ---------------------------------------------------------------- writers and recovery
+
+
+def _start_ticks(pid: int) -> str:
+    """When a process started (clock ticks since boot, /proc): a pid the
+    system gave to a new process since does not pass for the old one."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rpartition(")")[2].split()[19]  # field 22; the name in parentheses may hold spaces
+
+
+def writer_id() -> str:
+    """This process as the ledger names a writer: host, pid, start time."""
+    return f"{socket.gethostname()} {os.getpid()} {_start_ticks(os.getpid())}"
+
+
+def writer_alive(pub: Publication, now: float | None = None) -> bool:
+    """Whether the writer of a pending version may still be at work."""
+    host, _, rest = pub.writer.partition(" ")
+    pid, _, started = rest.partition(" ")
+    if host == socket.gethostname() and pid.isdigit():
+        if Path("/proc/self/stat").exists():
+            return bool(started) and _start_ticks(int(pid)) == started
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return (now or time.time()) - pub.heartbeat < WRITER_SILENT_S
+
+
+@dataclass
+class Recovery:
+    """What ``recover`` did about one interrupted write."""
+
+    doc: str
+    action: str  # finished | rolled_back
+    detail: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def recover(store: ChunkStore, keep: set[str] = frozenset()) -> list[Recovery]:
+    """Finish or roll back the document versions whose writer died mid-way
+    (SIGKILL, power loss): a version with all its chunks in every collection
+    is published (finished); any other loses the chunks only it had, and the
+    document stays as it was before (its previous version, or absent). Docs
+    in ``keep`` are left to the caller, an ingest about to rewrite them (it
+    reuses what was written). Also makes the ledger of an index that
+    predates it. Returns what was done, for the log and /health."""
+    ledger = store.ensure_ledger()
+    now = time.time()
+    done: list[Recovery] = []
+    for doc, pub in sorted(ledger.items()):
+        if not pub.pending or doc in keep or writer_alive(pub, now):
+            continue
+        held = [store.ids_of_doc(emb, doc) for emb in store.embedders]
+        complete = all(pub.pending_ids <= ids for ids in held)
+        if complete:
+            _publish(store, pub)
+            for emb, ids in zip(store.embedders, held):
+                store.delete(emb, ids - pub.pending_ids)
+            done.append(Recovery(doc, "finished", f"all {len(pub.pending_ids)} chunks were written; published"))
+        else:
+            have = min(len(pub.pending_ids & ids) for ids in held)
+            for emb, ids in zip(store.embedders, held):
+                store.delete(emb, (ids & pub.pending_ids) - pub.ids)
+            if pub.published:
+                store.write_publication(replace(pub, pending_hash="", pending_ids=frozenset(), writer="", written=0))
+                what = "the previous version stays"
+            else:
+                store.forget(doc)
+                what = "the document is not in the index; ingest its file again to add it"
+            done.append(Recovery(doc, "rolled_back", f"{have} of {len(pub.pending_ids)} chunks were written; {what}"))
+        log.warning("interrupted ingest of %s (writer %s): %s, %s", doc, pub.writer, done[-1].action, done[-1].detail)
+    if done:
+        store.bump_generation()
+    return done
+
+
+def _publish(store: ChunkStore, pub: Publication) -> None:
+    """The pending version becomes the one searches see (one record write)."""
+    store.write_publication(Publication(pub.doc, doc_hash=pub.pending_hash, ids=pub.pending_ids))
+    store.bump_generation()  # other processes sharing the store reload
+
+
 def ingest(
     paths: list[Path] | None = None,
     settings: Settings | None = None,
@@ -175,6 +278,10 @@ def ingest(
     files = [(f, entry) for f, entry in files if f.name not in gone]
     report.files.extend(problems)
 
+    # an interrupted write of a document this run rewrites is resumed (its
+    # chunks are reused), any other is finished or rolled back
+    recover(store, keep={f.name for f, _ in files})
+    ledger = store.ledger() or {}
     states = {emb: store.doc_states(emb) for emb in store.embedders}
     work: list[tuple[FileReport, list[Chunk]]] = []
     for path, entry in files:
@@ -185,7 +292,9 @@ def ingest(
             continue
         h = doc_hash(data, entry, settings)
         known = [states[e].get(path.name) for e in store.embedders]
-        if all(st is not None and st.complete_for(h) for st in known):
+        pub = ledger.get(path.name)
+        published = pub is not None and pub.doc_hash == h and not pub.pending
+        if published and all(st is not None and st.complete_for(h) for st in known):
             report.files.append(FileReport(path.name, str(path), "unchanged", chunks=known[0].count))
             continue
         try:
@@ -216,18 +325,30 @@ def ingest(
         plan.append((fr, chunks, per_emb))
 
     bar = tqdm(total=total, unit="chunk", desc="embedding", disable=not progress or total == 0, file=sys.stderr)
+    writer = writer_id()
     try:
         for fr, chunks, per_emb in plan:
             n_chunks = {fr.doc: len(chunks)}
-            for emb, (missing, kept, stale) in per_emb.items():
+            # the new version is pending until every collection holds all its chunks
+            old = ledger.get(fr.doc) or Publication(fr.doc)
+            pending = replace(old, pending_hash=chunks[0].doc_hash, pending_ids=frozenset(c.chunk_id for c in chunks),
+                              writer=writer, heartbeat=time.time(), written=0)
+            store.write_publication(pending)
+            for emb, (missing, kept, _stale) in per_emb.items():
                 embedder = get_embedder(emb, settings.embed_threads)
                 for i in range(0, len(missing), EMBED_BATCH):
                     batch = missing[i : i + EMBED_BATCH]
                     vectors = embedder.embed_passages([passage_text(c) for c in batch])
                     store.upsert(emb, batch, vectors, n_chunks)
                     bar.update(len(batch))
-                fr.embedded += len(missing)
+                    fr.embedded += len(batch)
+                    # progress (for /health) and a sign of life for other hosts' recovery
+                    pending = replace(pending, heartbeat=time.time(), written=fr.embedded)
+                    store.write_publication(pending)
                 store.update_metadata(emb, kept, n_chunks)
+            _publish(store, pending)
+            # only now may what the old version alone used go
+            for emb, (_missing, _kept, stale) in per_emb.items():
                 store.delete(emb, stale)
                 fr.deleted = max(fr.deleted, len(stale))
             report.embedded += fr.embedded

@@ -52,6 +52,7 @@ How an extractive answer is made (``Answerer.answer``):
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import itertools
 import math
@@ -69,7 +70,7 @@ import numpy as np
 from .config import Settings
 from .embeddings import get_embedder
 from .lexical import STOPWORDS, analyze
-from .retrieve import QueryPlan, Retriever
+from .retrieve import IndexSnapshot, QueryPlan, Retriever
 from .text import fold, sentence_spans
 from .types import Answer, Chunk, Citation, ScoredChunk
 
@@ -85,6 +86,7 @@ LABELS = {
         "related": "Am nächsten kommen diese Passagen",
         "page": "S.",
         "llm_failed": "Das Sprachmodell war nicht verfügbar ({reason}); die Antwort ist aus den Dokumenten zusammengestellt.",
+        "unsupported_language": "Ich beantworte nur Fragen auf Deutsch oder Englisch. Bitte stellen Sie Ihre Frage auf Deutsch oder Englisch.",
         "de": "Deutsch",
         "en": "Englisch",
     },
@@ -97,6 +99,8 @@ LABELS = {
         "related": "The closest passages",
         "page": "p.",
         "llm_failed": "The language model was not available ({reason}); this answer is put together from the documents.",
+        "unsupported_language": "Only German and English are supported: please ask your question in German or English. "
+        "(Bitte stellen Sie Ihre Frage auf Deutsch oder Englisch.)",
         "de": "German",
         "en": "English",
     },
@@ -694,21 +698,18 @@ class Answerer:
             cache_dir = Path(settings.data_dir) / "cache"
         self.vectors = {name: SentenceVectors(settings, cache_dir, name) for name in ("e5", "use")}
         self.sources = SourceTexts(settings.corpus_dir)
-        self._stats: LexicalStats | None = None
-        self._stats_for: int | None = None
         self._stems: OrderedDict[str, tuple[frozenset[str], ...]] = OrderedDict()
         self._lock = threading.Lock()
 
     # ---- pieces
 
-    def stats(self) -> LexicalStats:
-        chunks = self.retriever.chunks
-        if self._stats is None or self._stats_for != id(chunks):
-            with self._lock:
-                if self._stats is None or self._stats_for != id(chunks):
-                    self._stats = LexicalStats(chunks)
-                    self._stats_for = id(chunks)
-        return self._stats
+    def _ix(self, index: IndexSnapshot | None) -> IndexSnapshot:
+        return self.retriever.index if index is None else index
+
+    def stats(self, index: IndexSnapshot | None = None) -> LexicalStats:
+        """IDF table of one generation of the index (kept with it)."""
+        ix = self._ix(index)
+        return ix.derived("answer.lexical_stats", lambda: LexicalStats(list(ix.chunks)))
 
     def sentence_stems(self, chunk: Chunk, spans: list[tuple[int, int]]) -> tuple[frozenset[str], ...]:
         key = SentenceVectors.key(chunk)
@@ -725,7 +726,7 @@ class Answerer:
     def query_weights(self, plan: QueryPlan) -> tuple[dict[str, float], dict[str, float]]:
         """IDF-weighted stems of the question (own language) and of its lexical
         translation (other language)."""
-        st = self.stats()
+        st = self.stats(plan.index)
         naming = self.naming_stems(plan)
         own = {t: w * st.idf(t) for t, w in plan.terms.items() if t not in naming}
         trans = {t: w * st.idf(t) for t, w in plan.translated.items() if t not in naming}
@@ -737,9 +738,10 @@ class Answerer:
         its sentences repeat its name without answering anything."""
         r = self.retriever
         docs = r.mentioned_docs(plan)
+        title_terms = self._ix(plan.index).title_terms
         out: set[str] = set()
         for doc in docs:
-            for term in r.title_terms.get(doc, ()):
+            for term in title_terms.get(doc, ()):
                 out.update(analyze(term, "de"))
                 out.update(analyze(term, "en"))
         return out
@@ -805,13 +807,13 @@ class Answerer:
             for u in units
         }
 
-    def title_words(self) -> frozenset[str]:
+    def title_words(self, index: IndexSnapshot | None = None) -> frozenset[str]:
         """Words of the document titles ("Clusterstrategie", "Strategy")."""
-        chunks = self.retriever.chunks
-        if getattr(self, "_titles_for", None) is not chunks:
-            words = {w.lower() for c in chunks for w in re.findall(r"\w+", c.title) if not w.isdigit()}
-            self._title_words, self._titles_for = frozenset(words), chunks
-        return self._title_words
+        ix = self._ix(index)
+        return ix.derived(
+            "answer.title_words",
+            lambda: frozenset(w.lower() for c in ix.chunks for w in re.findall(r"\w+", c.title) if not w.isdigit()),
+        )
 
     def counted_forms(self, question: str, lang: str) -> list[set[str]]:
         """Stems of each counted word, in the question's language and translated."""
@@ -827,11 +829,12 @@ class Answerer:
                 out.append(forms)
         return out
 
-    def score(self, units: list[Unit], question: str, lang: str) -> None:
+    def score(self, units: list[Unit], question: str, lang: str, index: IndexSnapshot | None = None) -> None:
         """Relevance of each candidate (sets ``Unit.score``)."""
         if not units:
             return
         p = self.params
+        titles = self.title_words(index)
         listy = is_list_question(question)
         at = self._neighbours(units)
         wants = answer_types(question)
@@ -839,7 +842,7 @@ class Answerer:
         z = self._standardise(units, "cos")
         z_use = self._standardise(units, "cos_use") if p.w_use else {}
         for u in units:
-            u.typed = 1.0 if typed_match(u.quote, wants, question, counted, u.lang or "de", self.title_words()) else 0.0
+            u.typed = 1.0 if typed_match(u.quote, wants, question, counted, u.lang or "de", titles) else 0.0
             if listy and (_is_item(u) or _leads_in(u, at)):
                 u.typed += p.w_list
             noise = ("contact" not in wants and is_contact_line(u.quote)) or (
@@ -1045,13 +1048,14 @@ class Answerer:
         # the best sentences by relevance without the bonus for the answer type:
         # a sentence holding "a number" must not get in for holding a number
         top = sorted(units, key=lambda u: -(u.score - p.w_type * u.typed))[: p.typed_top * question_parts(question)]
+        titles = self.title_words(plan.index)
         missing = [
             t for t in sorted(wants)
             if t not in ("person", "frequency")
-            and not any(typed_match(u.quote, {t}, question, counted, u.lang or "de", self.title_words()) for u in top)
+            and not any(typed_match(u.quote, {t}, question, counted, u.lang or "de", titles) for u in top)
         ]
         return {
-            "unknown_share": round(self.unknown_share(question, plan.lang), 4),
+            "unknown_share": round(self.unknown_share(question, plan.lang, plan.index), 4),
             "best_cos": round(max((u.cos for u in units), default=0.0), 4),
             "best_cos_use": round(max((u.cos_use for u in units), default=0.0), 4),
             "best_lex": round(max((u.lex for u in units), default=0.0), 4),
@@ -1062,14 +1066,14 @@ class Answerer:
             "missing_types": missing,
         }
 
-    def unknown_share(self, question: str, lang: str) -> float:
+    def unknown_share(self, question: str, lang: str, index: IndexSnapshot | None = None) -> float:
         """Share of the question's content words that occur nowhere in the
         index, in either language ("bake", "bread"; "Wetter", "morgen"): a
         question mostly about things the documents never mention is off topic."""
         from .conversation import content_words
         from .translate import Lexicon
 
-        st = self.stats()
+        st = self.stats(index)
         other = "en" if lang == "de" else "de"
         words = [w for w in content_words(question) if not w.isdigit()]
         if not words:
@@ -1121,24 +1125,27 @@ class Answerer:
         filters: dict | None = None,
         k: int | None = None,
         hits: list[ScoredChunk] | None = None,
+        index: IndexSnapshot | None = None,
     ) -> Answer:
-        """The extractive answer to ``question`` (searched as ``search_text``)."""
+        """The extractive answer to ``question`` (searched as ``search_text``)
+        from one generation of the index (``index``, else the current one)."""
+        ix = self._ix(index)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         k = k or self.params.passages
         trace: dict = {}
         if hits is None:
-            hits = self.retriever.search(search_text, k=k, filters=filters, trace=trace)
+            hits = self.retriever.search(search_text, k=k, filters=filters, trace=trace, index=ix)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         t = time.perf_counter()
-        plan = trace.get("plan") or self.retriever.plan(search_text)
-        plan = QueryPlan(plan.text, lang, plan.terms, plan.translated)
+        plan = trace.get("plan") or self.retriever.plan(search_text, index=ix)
+        plan = dataclasses.replace(plan, lang=lang)
         qvecs = dict(trace.get("qvec", {}))
         for name in ("e5", "use") if self.params.w_use else ("e5",):
             if name not in qvecs:
                 qvecs[name] = get_embedder(name, self.settings.embed_threads).embed_queries([search_text])[0]
         units, embedded = self.units(hits, qvecs, plan)
-        self.score(units, question, lang)
+        self.score(units, question, lang, index=ix)
         timings["sentences"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         chosen = self.select(units, question, lang)

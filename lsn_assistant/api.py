@@ -4,8 +4,11 @@ Routes stay thin over ``Assistant``. Read endpoints are open; write endpoints
 (upload, delete) need ``Authorization: Bearer <LSN_API_KEY>``. Every error is a
 JSON ``{"detail": ...}`` with a 4xx (bad input, key, missing document) or 503
 (no index, store unreachable) status; an unexpected failure is a 500 with a
-generic message, never a stack trace. ``/v1/chat/completions`` speaks the
-OpenAI protocol so existing chat clients can use the assistant."""
+generic message, never a stack trace, and the connection stays usable for the
+next request. Text fields are checked by ``text.clean_text`` in the request
+models: invalid characters are a 400 before anything runs.
+``/v1/chat/completions`` speaks the OpenAI protocol so existing chat clients
+can use the assistant."""
 
 from __future__ import annotations
 
@@ -18,9 +21,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .assistant import Assistant
 from .auth import bearer, check_api_key
@@ -37,22 +46,39 @@ from .errors import (
     StoreUnavailable,
     UploadRejected,
 )
+from .text import clean_text
 
 log = logging.getLogger(__name__)
+
+
+def _checked(what: str, visible: bool = True) -> AfterValidator:
+    """A request field's text through ``clean_text``; a refusal becomes an
+    ``invalid_text`` validation error, answered with 400 and its message."""
+
+    def check(value: str) -> str:
+        try:
+            return clean_text(value, what, require_visible=visible)
+        except BadQuery as exc:
+            raise PydanticCustomError("invalid_text", "{reason}", {"reason": str(exc)}) from None
+
+    return AfterValidator(check)
+
+
+FilterValue = Annotated[str, _checked("filter value", visible=False)]
 
 
 class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    doc: list[str] | None = None
-    lang: list[str] | None = None
+    doc: list[FilterValue] | None = None
+    lang: list[FilterValue] | None = None
     year: list[Annotated[int, Field(ge=0, le=9999)]] | None = None
 
 
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(..., description="What to look for, German or English")
+    query: Annotated[str, _checked("query")] = Field(..., description="What to look for, German or English")
     k: int = Field(10, ge=1, le=100)
     filters: Filters | None = None
 
@@ -78,7 +104,7 @@ class HistoryTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: str = Field(..., max_length=20000)
+    content: Annotated[str, _checked("history content", visible=False)] = Field(..., max_length=20000)
     citations: list[dict[str, Any]] | None = Field(
         None, description="An assistant turn's citations as /api/ask returned them (their docs scope a follow-up)"
     )
@@ -88,7 +114,7 @@ class HistoryTurn(BaseModel):
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(..., description="The question, German or English")
+    question: Annotated[str, _checked("question")] = Field(..., description="The question, German or English")
     history: list[HistoryTurn] = Field(default_factory=list, max_length=50)
     filters: Filters | None = None
     k: int | None = Field(None, ge=1, le=20, description="Passages the answer may draw from")
@@ -234,6 +260,43 @@ UPLOAD_SCHEMA = {
 FORM_OVERHEAD = 64 * 1024  # multipart headers and the small fields around the file
 
 
+class InternalErrors:
+    """An unexpected exception becomes the generic 500 here, and ends here.
+
+    Starlette's outermost ServerErrorMiddleware sends its 500 and then
+    re-raises the exception for the server to log; uvicorn, seeing an
+    exception after the response started, closes the connection, so a
+    client's next request on that keep-alive connection was reset. Caught
+    inside it, the exception is logged, the 500 sent and the connection kept.
+    A response already under way (a stream) cannot be mended: that one still
+    ends the connection (the SSE endpoints report their errors in-stream)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started:
+                raise
+            log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            response = JSONResponse(
+                {"detail": f"internal error ({type(exc).__name__}); the server log has the details"}, status_code=500
+            )
+            await response(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
     settings = settings or get_settings()
     state: dict[str, Any] = {"assistant": assistant}
@@ -246,9 +309,21 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         try:
-            get_assistant().warm_up()  # load models and indexes before the first request
+            a = get_assistant()
         except LSNError:
-            pass  # served as 503 per request, with the reason
+            a = None  # served as 503 per request, with the reason
+        if a is not None:
+            try:
+                # an ingest killed mid-way (this server, or `lsn ingest`) is finished or rolled back
+                # before the first request: no document is served half there
+                for r in a.recover():
+                    log.warning("recovered an interrupted ingest: %s %s (%s)", r["action"], r["doc"], r["detail"])
+            except LSNError as exc:
+                log.warning("could not check for interrupted ingests: %s", exc)
+            try:
+                a.warm_up()  # load models and indexes before the first request
+            except LSNError:
+                pass  # served as 503 per request, with the reason
         yield
 
     app = FastAPI(
@@ -273,11 +348,29 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             log.exception("request failed: %s", exc)
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return JSONResponse({"detail": f"internal error ({type(exc).__name__}); the server log has the details"},
-                            status_code=500)
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        # a text field with characters nothing downstream can take: a 400 saying which
+        for error in exc.errors():
+            if error.get("type") == "invalid_text":
+                return JSONResponse({"detail": error["msg"]}, status_code=400)
+            if error.get("type") == "string_unicode":  # pydantic's own check, on fields with a length limit
+                where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "the body"
+                return JSONResponse({"detail": f"{where} contains an invalid character (an unpaired surrogate): "
+                                               "send text as valid UTF-8"}, status_code=400)
+        # the usual 422, with any input it quotes escaped: a surrogate in it cannot be encoded as UTF-8
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's "error parsing the body"
+            return JSONResponse({"detail": f"the request body is not valid UTF-8 ({exc.__cause__.reason} at byte "
+                                           f"{exc.__cause__.start}); send JSON encoded as UTF-8"}, status_code=400)
+        return await http_exception_handler(request, exc)
+
+    # inside Starlette's ServerErrorMiddleware, which would close the connection (InternalErrors)
+    app.add_middleware(InternalErrors)
 
     def authorize(request: Request) -> None:
         check_api_key(settings, bearer(request.headers.get("authorization")))

@@ -1,7 +1,11 @@
 """The public face of the library: ``Assistant.open()`` then ``.search()``,
 ``.ask()`` and ``.ask_stream()``.
 
-API, UI, CLI and eval all go through this one object.
+API, UI, CLI and eval all go through this one object. Every text a caller
+sends is checked here once (``text.clean_text``), whichever edge it came
+through; a search or an answer takes one snapshot of the index at its start
+(``Retriever.index``) and uses it to the end, while uploads and deletes swap in
+new ones.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from .answer import Answerer, labels
 from .config import Settings, get_settings
 from .conversation import Resolved, Turn, parse_history, resolve
 from .errors import BadQuery, IndexEmpty, LSNError
-from .retrieve import MAX_QUERY_CHARS, Retriever
+from .language import unsupported_language
+from .retrieve import MAX_QUERY_CHARS, IndexSnapshot, Retriever
 from .store import ChunkStore
-from .text import sentence_spans
+from .text import clean_text, sentence_spans
 from .types import Answer, Citation, ScoredChunk
 
 MAX_ASK_K = 20
@@ -49,7 +54,7 @@ def normalize_filters(filters: dict | None) -> dict | None:
             if any(not 0 <= v <= 9999 for v in values):
                 raise BadQuery("year filter values must be years (0-9999)")
         else:
-            values = [str(v) for v in values]
+            values = [clean_text(str(v), f"{key} filter value", require_visible=False) for v in values]
         out[key] = values
     return out or None
 
@@ -65,6 +70,7 @@ class Assistant:
         self.answerer = Answerer(self.retriever, settings)
         self._lock = threading.Lock()  # one writer (upload, delete) at a time
         self._llm_cached: tuple | None = None
+        self.recovered: list[dict] = []  # what start-up recovery did (``recover``), for /health
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> "Assistant":
@@ -83,6 +89,19 @@ class Assistant:
         self._generation = self.store.generation()
         self.retriever.reload()
 
+    def recover(self) -> list[dict]:
+        """Finish or roll back what an ingest killed mid-way left (a server
+        start-up does this before serving): a document is then complete or
+        as it was before, never half there. Returns what was done (also kept
+        for /health)."""
+        from ingest.pipeline import recover
+
+        with self._lock:
+            self.recovered = [r.to_dict() for r in recover(self.store)]
+            if self.recovered:
+                self.refresh()
+        return self.recovered
+
     def _fresh(self) -> None:
         """Reload when another process (or ``lsn ingest``) changed the index;
         checked at most every REFRESH_EVERY_S seconds, by one thread at a time
@@ -98,15 +117,18 @@ class Assistant:
             self._refreshing.release()
 
     def search(self, query: str, k: int = 10, filters: dict | None = None) -> list[ScoredChunk]:
+        query = clean_text("" if query is None else query, "query")
+        flt = normalize_filters(filters)
         self._fresh()
-        return self.retriever.search(query, k=k, filters=normalize_filters(filters))
+        return self.retriever.search(query, k=k, filters=flt)
 
     # ---- answers
 
     def _check(self, question: object, history: object, filters: dict | None, k: int | None):
-        if not isinstance(question, str) or not question.strip():
+        """The request checked, and the snapshot of the index it is answered from."""
+        if not isinstance(question, str):
             raise BadQuery("the question is empty")
-        question = question.strip()
+        question = clean_text(question, "question").strip()
         if len(question) > MAX_QUERY_CHARS:
             raise BadQuery(f"the question is too long ({len(question)} characters; at most {MAX_QUERY_CHARS})")
         k = self.answerer.params.passages if k is None else k
@@ -115,9 +137,10 @@ class Assistant:
         turns = parse_history(history)
         flt = normalize_filters(filters)
         self._fresh()
-        if not self.retriever.size:
+        index = self.retriever.index
+        if not index.size:
             raise IndexEmpty("the index is empty: run `lsn ingest` first")
-        return question, turns, flt, k
+        return question, turns, flt, k, index
 
     @staticmethod
     def _known_word(word: str, lang: str) -> bool:
@@ -129,14 +152,15 @@ class Assistant:
             return True
         return lang == "de" and lex.split_compound(word.lower()) is not None
 
-    def resolve(self, question: str, turns: list[Turn]) -> Resolved:
+    def resolve(self, question: str, turns: list[Turn], index: IndexSnapshot | None = None) -> Resolved:
         """The standalone form of a question in a conversation (conversation.py)."""
         r = self.retriever
+        ix = r.index if index is None else index
 
         def mentioned(q: str) -> set[str]:
-            return r.mentioned_docs(r.plan(q)) if r.size else set()
+            return r.mentioned_docs(r.plan(q, index=ix)) if ix.size else set()
 
-        doc_terms = {t for terms in r.title_terms.values() for t in terms}
+        doc_terms = {t for terms in ix.title_terms.values() for t in terms}
         return resolve(question, turns, mentioned, self._known_word, doc_terms)
 
     def _llm(self):
@@ -151,7 +175,8 @@ class Assistant:
                 self._llm_cached = (None, f"{type(exc).__name__}: {exc}")
         return self._llm_cached
 
-    def _llm_passages(self, llm, resolved: Resolved, turns: list[Turn], filters: dict | None, k: int):
+    def _llm_passages(self, llm, resolved: Resolved, turns: list[Turn], filters: dict | None, k: int,
+                      index: IndexSnapshot):
         """The standalone question (condensed by the LLM when there is a
         history) and the passages for it: retrieved with the question and with
         its translation into the other language, fused by rank."""
@@ -159,20 +184,24 @@ class Assistant:
         if turns:
             history = [{"role": t.role, "content": t.content} for t in turns]
             standalone = llm.condense(resolved.question, history)
-        lists = [self.retriever.search(standalone, k=k, filters=filters)]
+        # what the LLM wrote is text like any other: nothing the embedders cannot encode
+        standalone = clean_text(standalone, "condensed question", require_visible=False).strip() or resolved.standalone
+        lists = [self.retriever.search(standalone, k=k, filters=filters, index=index)]
         other = "en" if resolved.language == "de" else "de"
         translated = llm.translate(standalone, other) if self.settings.cross_lingual else standalone
+        translated = clean_text(translated, "translated question", require_visible=False)
         if translated.strip() and translated.strip().lower() != standalone.strip().lower():
-            lists.append(self.retriever.search(translated, k=k, filters=filters))
+            lists.append(self.retriever.search(translated, k=k, filters=filters, index=index))
         return standalone, fuse_ranked(lists, k)
 
-    def _llm_events(self, llm, resolved: Resolved, turns: list[Turn], filters: dict | None, k: int) -> Iterator[dict]:
+    def _llm_events(self, llm, resolved: Resolved, turns: list[Turn], filters: dict | None, k: int,
+                    index: IndexSnapshot) -> Iterator[dict]:
         """Checked answer pieces as the LLM writes them (``delta`` events with
         citation numbers already final), then ``{"type": "answer"}``. Raises
         LLMUnavailable (possibly after some deltas) when the server fails."""
         t0 = time.perf_counter()
         lang = resolved.language
-        standalone, hits = self._llm_passages(llm, resolved, turns, filters, k)
+        standalone, hits = self._llm_passages(llm, resolved, turns, filters, k, index)
         t1 = time.perf_counter()
         history = [{"role": t.role, "content": t.content} for t in turns]
         numbers = CitationNumbers(hits)
@@ -191,14 +220,14 @@ class Assistant:
             answer = Answer(text.strip(), abstained=False, citations=tuple(citations), **base)
         yield {"type": "answer", "answer": answer}
 
-    def _extractive(self, resolved: Resolved, filters: dict | None, k: int) -> Answer:
+    def _extractive(self, resolved: Resolved, filters: dict | None, k: int, index: IndexSnapshot) -> Answer:
         a = self.answerer
         answer = None
         if resolved.carried_docs and not (filters and filters.get("doc")):
             narrowed = {**(filters or {}), "doc": list(resolved.carried_docs)}
-            answer = a.answer(resolved.intent, resolved.standalone, resolved.language, narrowed, k)
+            answer = a.answer(resolved.intent, resolved.standalone, resolved.language, narrowed, k, index=index)
         if answer is None or answer.abstained:
-            answer = a.answer(resolved.intent, resolved.standalone, resolved.language, filters, k)
+            answer = a.answer(resolved.intent, resolved.standalone, resolved.language, filters, k, index=index)
         return dataclasses.replace(answer, question=resolved.question)
 
     def ask(self, question: str, history: list[dict] | None = None, filters: dict | None = None, k: int | None = None) -> Answer:
@@ -212,18 +241,31 @@ class Assistant:
         extractive answer with a notice.
         """
         t0 = time.perf_counter()
-        question, turns, flt, k = self._check(question, history, filters, k)
-        return self._ask(question, turns, flt, k, t0)
+        question, turns, flt, k, index = self._check(question, history, filters, k)
+        return self._ask(question, turns, flt, k, t0, index)
 
-    def _ask(self, question: str, turns: list[Turn], flt: dict | None, k: int, t0: float) -> Answer:
-        return _drain(self._events(question, turns, flt, k, t0))
+    def _ask(self, question: str, turns: list[Turn], flt: dict | None, k: int, t0: float,
+             index: IndexSnapshot | None = None) -> Answer:
+        return _drain(self._events(question, turns, flt, k, t0, index))
 
-    def _events(self, question: str, turns: list[Turn], flt: dict | None, k: int, t0: float) -> Iterator[dict]:
+    def _events(self, question: str, turns: list[Turn], flt: dict | None, k: int, t0: float,
+                index: IndexSnapshot | None = None) -> Iterator[dict]:
         """The one answer path behind ``ask`` and ``ask_stream``: ``delta``
         events, possibly a ``reset`` (what was streamed is withdrawn: the LLM
         failed mid-answer or its answer did not survive the checks), then
-        ``{"type": "answer"}``."""
-        resolved = self.resolve(question, turns)
+        ``{"type": "answer"}``. Everything is read from one snapshot of the
+        index (``index``, taken when the request was checked)."""
+        index = self.retriever.index if index is None else index
+        other = unsupported_language(question)
+        if other:
+            # Nothing in the documents answers a question nobody here can read:
+            # quoting the nearest passage would look like an answer.
+            answer = unsupported_answer(question, other, t0)
+            for piece in stream_pieces(answer.text):
+                yield {"type": "delta", "text": piece}
+            yield {"type": "answer", "answer": answer}
+            return
+        resolved = self.resolve(question, turns, index)
         llm, problem = self._llm()
         answer = None
         streamed = ""
@@ -231,7 +273,7 @@ class Assistant:
             from .llm import LLMUnavailable
 
             try:
-                for event in self._llm_events(llm, resolved, turns, flt, k):
+                for event in self._llm_events(llm, resolved, turns, flt, k, index):
                     if event["type"] == "delta":
                         streamed += event["text"]
                         yield event
@@ -244,7 +286,7 @@ class Assistant:
             except Exception as exc:  # noqa: BLE001 - a failing LLM layer must not stop answers
                 problem = f"{type(exc).__name__}: {exc}"
         if answer is None:
-            answer = self._extractive(resolved, flt, k)
+            answer = self._extractive(resolved, flt, k, index)
         if streamed and streamed.strip() != answer.text.strip():
             yield {"type": "reset"}
             streamed = ""
@@ -267,11 +309,11 @@ class Assistant:
         "done", "answer": {...}}`` (the whole ``Answer.to_dict()``, whose text is
         authoritative). Bad input raises here, before the first event."""
         t0 = time.perf_counter()
-        question, turns, flt, k = self._check(question, history, filters, k)
-        return self._stream(question, turns, flt, k, t0)
+        question, turns, flt, k, index = self._check(question, history, filters, k)
+        return self._stream(question, turns, flt, k, t0, index)
 
-    def _stream(self, question, turns, flt, k, t0) -> Iterator[dict]:
-        for event in self._events(question, turns, flt, k, t0):
+    def _stream(self, question, turns, flt, k, t0, index: IndexSnapshot | None = None) -> Iterator[dict]:
+        for event in self._events(question, turns, flt, k, t0, index):
             if event["type"] != "answer":
                 yield event
                 continue
@@ -292,7 +334,7 @@ class Assistant:
 
         self._fresh()
         docs: dict[str, dict] = {}
-        for c in self.retriever.chunks:
+        for c in self.retriever.index.chunks:
             d = docs.setdefault(c.doc, {"doc": c.doc, "title": c.title, "year": c.year, "langs": set(), "chunks": 0,
                                         "pages": set()})
             d["chunks"] += 1
@@ -317,6 +359,8 @@ class Assistant:
 
         from . import library
 
+        if title is not None:  # it goes into the manifest and every chunk's metadata
+            title = clean_text(title, "title", require_visible=False).strip() or None
         with self._lock:
             path = library.store_upload(self.settings, filename, data, title, year, lang)
             report = ingest([path], self.settings, self.store, progress=False)
@@ -344,9 +388,23 @@ class Assistant:
             "index_size": self.store.count(),  # asks the store: a lost server shows here
             "store": "server" if self.settings.chroma_url else "embedded",
             "embedders": self.store.embedders,
+            "ingest": self.ingest_status(),
             "llm": self.llm_status(),
             "versions": {name: _version(name) for name in ("lsn-assistant", "chromadb", "llama-index-core", "gradio")},
         }
+
+    def ingest_status(self) -> dict:
+        """Documents whose new version is being written (not visible until
+        complete, with the chunk writes so far) and what start-up recovery
+        finished or rolled back."""
+        ledger = self.store.ledger() or {}
+        per_version = len(self.store.embedders)
+        pending = [
+            {"doc": doc, "written": pub.written, "of": len(pub.pending_ids) * per_version}
+            for doc, pub in sorted(ledger.items())
+            if pub.pending
+        ]
+        return {"pending": pending, "recovered": list(self.recovered)}
 
     def llm_status(self) -> dict:
         """``{"mode": "extractive"}``, or the LLM's provider, model, URL and
@@ -355,6 +413,20 @@ class Assistant:
         if llm is None:
             return {"mode": "extractive", **({"problem": problem} if problem else {})}
         return {"mode": "llm", **llm.ping(timeout_s=2.0)}
+
+
+def unsupported_answer(question: str, lang: str, t0: float) -> Answer:
+    """The answer to a question in neither German nor English: in English,
+    saying so (no passage, no citation)."""
+    return Answer(
+        labels("en")["unsupported_language"],
+        "en",
+        True,
+        timings_ms={"total": (time.perf_counter() - t0) * 1000},
+        question=question,
+        standalone=question,
+        evidence={"question_language": lang, "unsupported_language": True},
+    )
 
 
 def _version(name: str) -> str | None:

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     port: int = 8000
     api_key: str | None = Field(None, description="Key required by write endpoints (Authorization: Bearer ...)")
     max_upload_mb: float = Field(25.0, description="Largest document an upload may be, in MB")
+    ui_upload_cache_mb: float = Field(
+        100.0, description="What files uploaded through the UI (anyone may upload) may hold in Gradio's cache at once, in MB"
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins (comma separated) allowed to call the API from a browser"
     )

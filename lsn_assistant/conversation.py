@@ -33,6 +33,7 @@ from typing import Callable, Iterable
 from .errors import BadQuery
 from .language import question_language
 from .lexical import STOPWORDS
+from .text import clean_text
 
 MAX_TURNS = 50
 MAX_TURN_CHARS = 20000
@@ -108,6 +109,8 @@ def parse_history(history: object) -> list[Turn]:
             raise BadQuery(f"history[{i}].content must be a string")
         if len(content) > MAX_TURN_CHARS:
             raise BadQuery(f"history[{i}].content is too long (at most {MAX_TURN_CHARS} characters)")
+        # an earlier turn's words are searched with a follow-up: no character an encoder rejects
+        content = clean_text(content, f"history[{i}].content", require_visible=False)
         docs: list[str] = []
         for c in item.get("citations") or ():
             if isinstance(c, dict) and isinstance(c.get("doc"), str):
@@ -115,8 +118,18 @@ def parse_history(history: object) -> list[Turn]:
         for d in item.get("docs") or ():
             if isinstance(d, str):
                 docs.append(d)
+        # document names become a filter of the follow-up's search: a name no
+        # document can have (an invalid character) is dropped, not searched
+        docs = [d for d in docs if _plain_name(d)]
         turns.append(Turn(role, content, tuple(dict.fromkeys(docs))))
     return turns
+
+
+def _plain_name(name: str) -> bool:
+    try:
+        return clean_text(name, "document name") == name
+    except BadQuery:
+        return False
 
 
 def words(text: str) -> list[str]:

@@ -1,13 +1,22 @@
 """Hybrid retrieval: dense (one list per embedder) + BM25 (with lexical query
 translation), fused by weighted reciprocal rank, filtered, and with the
 English/German duplicates collapsed.
+
+A search sees one generation of the index from start to end: an
+``IndexSnapshot`` that is never changed once built. ``Retriever.reload``
+builds the next one and swaps the reference; a search, an answer or a stream
+takes the snapshot once at its start and hands it down, so uploads and deletes
+running at the same time can never mix two generations in one result.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, TypeVar
 
 import numpy as np
 
@@ -87,45 +96,130 @@ def distinctive_title_terms(chunks: list[Chunk]) -> dict[str, set[str]]:
     return {doc: {w for w in ws if in_titles[w] == 1 and rare(w)} for doc, ws in words.items()}
 
 
+def _read_only(values: list, dtype=None) -> np.ndarray:
+    array = np.array(values, dtype=dtype)
+    array.flags.writeable = False
+    return array
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, eq=False)
+class IndexSnapshot:
+    """One generation of the index: the visible chunks (documents whose every
+    chunk is in every collection) and everything derived from them. Built
+    once, never changed; a new generation is a new snapshot."""
+
+    chunks: tuple[Chunk, ...]
+    by_id: Mapping[str, Chunk]
+    doc: np.ndarray  # per chunk, in ``chunks`` order: the filter columns
+    lang: np.ndarray
+    year: np.ndarray
+    lexical: LexicalIndex
+    title_terms: Mapping[str, frozenset[str]]
+    pending: tuple[str, ...] = ()  # documents being written, not visible yet
+    _derived: dict = field(default_factory=dict, repr=False)
+    _derived_lock: Any = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def build(cls, chunks: Iterable[Chunk], pending: Iterable[str] = ()) -> "IndexSnapshot":
+        chunks = tuple(chunks)
+        return cls(
+            chunks=chunks,
+            by_id=MappingProxyType({c.chunk_id: c for c in chunks}),
+            doc=_read_only([c.doc for c in chunks], dtype=object),
+            lang=_read_only([c.lang for c in chunks], dtype=object),
+            year=_read_only([c.year if c.year is not None else -1 for c in chunks]),
+            lexical=LexicalIndex([lexical_text(c) for c in chunks], [c.lang or "de" for c in chunks]),
+            title_terms=MappingProxyType({d: frozenset(t) for d, t in distinctive_title_terms(list(chunks)).items()}),
+            pending=tuple(sorted(pending)),
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.chunks)
+
+    def derived(self, key: str, make: Callable[[], T]) -> T:
+        """A value computed from this generation (the answerer's IDF table,
+        ...), made once and dropped with the snapshot: nothing derived from an
+        old generation outlives it or leaks into a newer one."""
+        value = self._derived.get(key)
+        if value is None:
+            with self._derived_lock:
+                value = self._derived.get(key)
+                if value is None:
+                    value = self._derived[key] = make()
+        return value
+
+
 @dataclass
 class QueryPlan:
     text: str
     lang: str
     terms: dict[str, float]  # stemmed lexical terms of the question, with weights
     translated: dict[str, float]  # stemmed terms of its lexical translation
+    index: IndexSnapshot | None = None  # the generation it was planned against (its title terms)
 
 
 class Retriever:
     def __init__(self, store: ChunkStore, settings: Settings):
         self.store = store
         self.settings = settings
-        self._lock = threading.Lock()
+        self._reloading = threading.Lock()
         # chosen with scripts/ablate_retrieval.py on the dev sets (README)
         self.weights = {"dense_e5": 1.0, "dense_use": 0.5, "bm25": 1.0, "doc_mention": 1.0}
         self.translation_weight = 1.0
+        self.index: IndexSnapshot = IndexSnapshot.build(())
         self.reload()
 
-    def reload(self) -> None:
-        """Re-read the chunks (after an ingest) and rebuild the lexical index."""
-        chunks = self.store.all_chunks()
-        lexical = LexicalIndex([lexical_text(c) for c in chunks], [c.lang or "de" for c in chunks])
-        with self._lock:
-            self.chunks = chunks
-            self.by_id = {c.chunk_id: c for c in chunks}
-            self.row = {c.chunk_id: i for i, c in enumerate(chunks)}
-            self._doc = np.array([c.doc for c in chunks], dtype=object)
-            self._lang = np.array([c.lang for c in chunks], dtype=object)
-            self._year = np.array([c.year if c.year is not None else -1 for c in chunks])
-            self.lexical = lexical
-            self.title_terms = distinctive_title_terms(chunks)
+    def reload(self) -> IndexSnapshot:
+        """Read what the store shows now (after an ingest) into a new snapshot
+        and swap it in. Readers are never blocked: one already running keeps
+        the snapshot it took. Reloads run one at a time, so an older one that
+        finishes late cannot replace a newer one."""
+        with self._reloading:
+            chunks, pending = self.store.visible_chunks()
+            self.index = IndexSnapshot.build(chunks, pending)
+            return self.index
+
+    def _ix(self, index: IndexSnapshot | None, plan: QueryPlan | None = None) -> IndexSnapshot:
+        if index is not None:
+            return index
+        if plan is not None and plan.index is not None:
+            return plan.index
+        return self.index
+
+    # The current generation, for callers that read it once (listing documents,
+    # scripts); a search takes ``index`` once and passes it down instead.
+
+    @property
+    def chunks(self) -> tuple[Chunk, ...]:
+        return self.index.chunks
+
+    @property
+    def by_id(self) -> Mapping[str, Chunk]:
+        return self.index.by_id
+
+    @property
+    def title_terms(self) -> Mapping[str, frozenset[str]]:
+        return self.index.title_terms
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self.index.lexical
+
+    @property
+    def _lang(self) -> np.ndarray:
+        return self.index.lang
 
     @property
     def size(self) -> int:
-        return len(self.chunks)
+        return self.index.size
 
     # ---- pieces
 
-    def plan(self, query: str) -> QueryPlan:
+    def plan(self, query: str, index: IndexSnapshot | None = None) -> QueryPlan:
         lang = question_language(query)
         terms: dict[str, float] = {}
         for t in analyze(query, lang):
@@ -138,68 +232,89 @@ class Retriever:
             for term, w in Lexicon.default().translate(query, lang, other):
                 for stem in analyze(term, other):
                     translated[stem] = max(translated.get(stem, 0.0), w)
-        return QueryPlan(query, lang, terms, translated)
+        return QueryPlan(query, lang, terms, translated, self._ix(index))
 
-    def _mask(self, filters: dict | None) -> np.ndarray | None:
+    def _mask(self, filters: dict | None, index: IndexSnapshot | None = None) -> np.ndarray | None:
         if not filters:
             return None
-        mask = np.ones(self.size, dtype=bool)
+        ix = self._ix(index)
+        mask = np.ones(ix.size, dtype=bool)
         if filters.get("doc"):
-            mask &= np.isin(self._doc, list(filters["doc"]))
+            mask &= np.isin(ix.doc, list(filters["doc"]))
         if filters.get("lang"):
-            mask &= np.isin(self._lang, list(filters["lang"]))
+            mask &= np.isin(ix.lang, list(filters["lang"]))
         if filters.get("year"):
-            mask &= np.isin(self._year, [int(y) for y in filters["year"]])
+            mask &= np.isin(ix.year, [int(y) for y in filters["year"]])
         return mask
 
     def lexical_ranking(
-        self, terms: dict[str, float], n: int, mask: np.ndarray | None, plan: QueryPlan | None = None
+        self,
+        terms: dict[str, float],
+        n: int,
+        mask: np.ndarray | None,
+        plan: QueryPlan | None = None,
+        index: IndexSnapshot | None = None,
     ) -> list[str]:
         """BM25 ranking. With a plan that has a translation, chunks in the other
         language are scored with the question's terms plus the translated ones,
         chunks in its own language with its terms only (there the translation's
         wrong senses are noise); one list, so neither language gets a bonus."""
-        scores = self.lexical.scores(terms)
+        ix = self._ix(index, plan)
+        scores = ix.lexical.scores(terms)
         if plan is not None and plan.translated:
             merged = dict(terms)
             for t, w in plan.translated.items():
                 merged[t] = max(merged.get(t, 0.0), self.translation_weight * w)
-            other = self._lang != plan.lang
-            scores = np.where(other, self.lexical.scores(merged), scores)
+            other = ix.lang != plan.lang
+            scores = np.where(other, ix.lexical.scores(merged), scores)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:n]
-        return [self.chunks[i].chunk_id for i in top if scores[i] > 0]
+        return [ix.chunks[i].chunk_id for i in top if scores[i] > 0]
 
-    def dense_ranking(self, embedder: str, query: str, n: int, where: dict | None, trace: dict | None = None) -> list[str]:
+    def dense_ranking(
+        self,
+        embedder: str,
+        query: str,
+        n: int,
+        where: dict | None,
+        trace: dict | None = None,
+        index: IndexSnapshot | None = None,
+    ) -> list[str]:
+        ix = self._ix(index)
         emb = get_embedder(embedder, self.settings.embed_threads)
         vec = emb.embed_queries([query])[0]
         if trace is not None:  # the caller's own request: answers reuse the query vector
             trace.setdefault("qvec", {})[embedder] = vec
-        return [cid for cid, _ in self.store.query(embedder, vec, n, where) if cid in self.by_id]
+        # The store holds more than the snapshot shows (a document being
+        # written, one deleted since): only the snapshot's chunks count.
+        return [cid for cid, _ in self.store.query(embedder, vec, n, where) if cid in ix.by_id]
 
-    def collapse_duplicates(self, ids: list[str], query_lang: str, limit: int) -> tuple[list[str], dict[str, str]]:
+    def collapse_duplicates(
+        self, ids: list[str], query_lang: str, limit: int, index: IndexSnapshot | None = None
+    ) -> tuple[list[str], dict[str, str]]:
         """Drop a chunk whose near-twin in the other language ranks nearby, keeping
         the one in the question's language (the 2024 strategy exists in both)."""
+        by_id = self._ix(index).by_id
         emb = "use" if "use" in self.store.embedders else self.store.embedders[0]
         window = ids[: limit * 3]
-        vecs = self.store.vectors(emb, window)
+        vecs = self.store.vectors(emb, window)  # a chunk deleted since the snapshot has none: no twin test
         keep: list[str] = []
         dropped: dict[str, str] = {}
         for cid in window:
-            c = self.by_id[cid]
+            c = by_id[cid]
             v = vecs.get(cid)
             twin = None
             if v is not None:
                 for kid in keep:
-                    k = self.by_id[kid]
+                    k = by_id[kid]
                     if k.lang != c.lang and k.doc != c.doc and vecs.get(kid) is not None:
                         if float(np.dot(v, vecs[kid])) >= self.settings.dedupe_threshold:
                             twin = kid
                             break
             if twin is None:
                 keep.append(cid)
-            elif c.lang == query_lang and self.by_id[twin].lang != query_lang:
+            elif c.lang == query_lang and by_id[twin].lang != query_lang:
                 keep[keep.index(twin)] = cid  # its twin's place, in the question's language
                 dropped[twin] = cid
             else:
@@ -211,25 +326,31 @@ class Retriever:
     # ---- the whole thing
 
     def candidate_lists(
-        self, query: str, n: int, filters: dict | None = None, trace: dict | None = None
+        self,
+        query: str,
+        n: int,
+        filters: dict | None = None,
+        trace: dict | None = None,
+        index: IndexSnapshot | None = None,
     ) -> tuple[QueryPlan, dict[str, list[str]]]:
         """Every ranked list that fusion combines, best first. ``trace``, when
         given, receives the plan and the query vectors (for the answer layer)."""
-        plan = self.plan(query)
+        ix = self._ix(index)
+        plan = self.plan(query, index=ix)
         if trace is not None:
             trace["plan"] = plan
         where = where_clause(filters)
-        mask = self._mask(filters)
+        mask = self._mask(filters, ix)
         lists: dict[str, list[str]] = {}
         for emb in self.store.embedders:
-            lists[f"dense_{emb}"] = self.dense_ranking(emb, query, n, where, **({"trace": trace} if trace is not None else {}))
+            lists[f"dense_{emb}"] = self.dense_ranking(emb, query, n, where, trace=trace, index=ix)
         lists["bm25"] = self.lexical_ranking(plan.terms, n, mask, plan)
         mentioned = self.mentioned_docs(plan)
         if mentioned:
             # A question that names a document ("laut Masterplan", "the Strategy
             # 2030") votes once more for that document's passages, in fused order.
             first = rrf(lists, self.weights, self.settings.rrf_k)
-            lists["doc_mention"] = [cid for cid, _, _ in first if self.by_id[cid].doc in mentioned]
+            lists["doc_mention"] = [cid for cid, _, _ in first if ix.by_id[cid].doc in mentioned]
         return plan, lists
 
     def mentioned_docs(self, plan: QueryPlan) -> set[str]:
@@ -238,11 +359,22 @@ class Retriever:
         words = _WORD.findall(plan.text.lower())
         return {
             doc
-            for doc, terms in self.title_terms.items()
+            for doc, terms in self._ix(None, plan).title_terms.items()
             if any(names(w, t) for t in terms for w in words)
         }
 
-    def search(self, query: str, k: int = 10, filters: dict | None = None, trace: dict | None = None) -> list[ScoredChunk]:
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: dict | None = None,
+        trace: dict | None = None,
+        index: IndexSnapshot | None = None,
+    ) -> list[ScoredChunk]:
+        """The k best passages for ``query`` in one generation of the index:
+        ``index`` when given (an answer searching twice), else the current one,
+        taken once here."""
+        ix = self._ix(index)
         query = (query or "").strip()
         if not query:
             raise BadQuery("the query is empty")
@@ -250,15 +382,15 @@ class Retriever:
             raise BadQuery(f"the query is too long ({len(query)} characters; at most {MAX_QUERY_CHARS})")
         if k < 1 or k > 100:
             raise BadQuery("k must be between 1 and 100")
-        if not self.size:
+        if not ix.size:
             raise IndexEmpty("the index is empty: run `lsn ingest` first")
         extra = {"trace": trace} if trace is not None else {}
-        plan, lists = self.candidate_lists(query, max(self.settings.candidate_k, k * 3), filters, **extra)
+        plan, lists = self.candidate_lists(query, max(self.settings.candidate_k, k * 3), filters, index=ix, **extra)
         fused = rrf(lists, self.weights, self.settings.rrf_k)
         ids = [cid for cid, _, _ in fused]
         info = {cid: (score, ranks) for cid, score, ranks in fused}
         if self.settings.dedupe_threshold < 1.0:
-            ids, dropped = self.collapse_duplicates(ids, plan.lang, k)
+            ids, dropped = self.collapse_duplicates(ids, plan.lang, k, index=ix)
             # a twin moved into its partner's place also takes that place's score
             for twin, cid in dropped.items():
                 if cid in info and twin in info and info[twin][0] > info[cid][0]:
@@ -266,5 +398,5 @@ class Retriever:
         out = []
         for rank, cid in enumerate(ids[:k], start=1):
             score, ranks = info[cid]
-            out.append(ScoredChunk(self.by_id[cid], score, rank, {f"rank_{n}": r for n, r in ranks.items()}))
+            out.append(ScoredChunk(ix.by_id[cid], score, rank, {f"rank_{n}": r for n, r in ranks.items()}))
         return out

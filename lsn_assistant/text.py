@@ -1,4 +1,5 @@
-"""Sentence splitting, shared by ingest (chunk boundaries) and answers (quotes).
+"""Sentence splitting, shared by ingest (chunk boundaries) and answers (quotes),
+and the one check of text that users send (``clean_text``).
 
 One splitter for both, so the sentences an answer quotes are the units the
 chunker kept whole. ``sentence_spans`` gives exact character offsets into a
@@ -8,8 +9,11 @@ chunk's text: a quote is always ``text[start:end]``, verbatim.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from simplemma.sentences import split_sentences
+
+from .errors import BadQuery
 
 # Abbreviations that end a "sentence" in simplemma's split but not in German prose.
 _NO_BREAK_AFTER = re.compile(r"\b(?:Mio|Mrd|Abb|Fig|Nr|Vgl|vgl|ggf|inkl|sog|z\.\s?B|u\.\s?a|bzw|ca|Tel|S|Bd|Jh|Std|Tsd)\.$")
@@ -82,3 +86,52 @@ def fold(s: str) -> str:
     """Lower case, letters and digits only (``0-9a-zäöüß``): the comparison
     the evaluation uses (``eval.testset.fold``) for quotes against documents."""
     return _FOLD_RE.sub("", s.lower())
+
+
+# ---------------------------------------------------------------- text from users
+
+# Characters that render as nothing although Unicode calls them letters or
+# symbols (Hangul fillers, the braille blank): a text of only these is empty.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def _visible(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_LOOKING
+
+
+def clean_text(value: object, what: str = "text", require_visible: bool = True) -> str:
+    """Text a user sent (a query, a question, a history turn, a title), checked
+    once for every edge (API, UI, CLI): ``BadQuery`` when it holds what no
+    later step can handle, else the text normalised for search.
+
+    Refused: an unpaired surrogate (what a JSON ``"\\ud800"`` or undecodable
+    bytes turn into; no encoder takes it), a control character other than
+    tab and line breaks, and, with ``require_visible``, text with nothing
+    visible in it (only spaces, zero-width or no-break spaces, ...), which
+    would otherwise be searched as if it were a question. Returned: NFC, with
+    format characters (zero-width spaces, soft hyphens, direction marks)
+    removed and other spaces made plain, so that "Akteure" written with a
+    zero-width space inside still matches the word."""
+    if not isinstance(value, str):
+        raise BadQuery(f"the {what} must be a string")
+    for ch in value:
+        code = ord(ch)
+        if 0xD800 <= code <= 0xDFFF:
+            raise BadQuery(
+                f"the {what} contains an invalid character (an unpaired surrogate, U+{code:04X}): "
+                "send text as valid UTF-8"
+            )
+        if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS:
+            raise BadQuery(f"the {what} contains a control character (U+{code:04X}); remove it")
+    text = unicodedata.normalize("NFC", value)
+    text = "".join(
+        " " if ch.isspace() and ch not in "\n\r\t" else ch
+        for ch in text
+        if unicodedata.category(ch) != "Cf"
+    )
+    if require_visible and not any(_visible(ch) for ch in text):
+        if value.strip():
+            raise BadQuery(f"the {what} has no visible characters (only spaces or invisible characters)")
+        raise BadQuery(f"the {what} is empty")
+    return text

@@ -42,6 +42,10 @@ def cases():
     yield "ask: year filter 10^30", "POST", ask, {"json": {"question": "Was ist LSN?", "filters": {"year": [10**30]}}}
     yield "ask: history role 'system'", "POST", ask, {"json": {"question": "Und?", "history": [{"role": "system", "content": "x"}]}}
     yield "ask: body not JSON", "POST", ask, {"content": b"question=Was", "headers": {"Content-Type": "application/json"}}
+    yield "ask: unpaired surrogate", "POST", ask, {"content": b'{"question": "\\ud800 Was ist LSN?"}', "headers": {"Content-Type": "application/json"}}
+    yield "ask: body not UTF-8", "POST", ask, {"content": b'{"question": "Was ist \xff?"}', "headers": {"Content-Type": "application/json"}}
+    yield "ask: control character", "POST", ask, {"json": {"question": "Was ist LSN?\u0007"}}
+    yield "ask: only zero-width and no-break spaces", "POST", ask, {"json": {"question": "\u200b\u00a0\u2060"}}
     yield "search: k = 1000", "POST", "/api/search", {"json": {"query": "LSN", "k": 1000}}
     yield "stream: empty question", "POST", "/api/ask/stream", {"json": {"question": ""}}
     yield "chat: last message from the assistant", "POST", "/v1/chat/completions", {"json": {"messages": [{"role": "assistant", "content": "Hallo"}]}}

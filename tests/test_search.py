@@ -258,7 +258,7 @@ def test_collapsed_twin_keeps_scores_descending(index, monkeypatch):
     plan = r.plan("Who is brought together by the cluster?")
     assert plan.lang == "en"
     ranked = [de, others[0], others[1], en, others[2]]
-    monkeypatch.setattr(r, "candidate_lists", lambda q, n, f=None: (plan, {"dense_e5": ranked, "bm25": ranked}))
+    monkeypatch.setattr(r, "candidate_lists", lambda q, n, f=None, **kw: (plan, {"dense_e5": ranked, "bm25": ranked}))
     results = loose.search("Who is brought together by the cluster?", k=4)
     ids = [x.chunk.chunk_id for x in results]
     assert ids[0] == en and de not in ids

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
@@ -352,20 +353,47 @@ def test_upload_needs_the_api_key(tmp_path):
     lib = FakeLibrary()
     get = lambda: lib  # noqa: E731
     keyed = clean_settings(api_key="s3cret")
-    assert documents.upload(get, clean_settings(), "s3cret", str(path), "en") == (
+    cache = tmp_path  # Gradio's upload cache, here
+    assert documents.upload(get, clean_settings(), "s3cret", str(path), "en", cache) == (
         "⚠ write operations are disabled: no API key is configured (set LSN\\_API\\_KEY)", False)
-    assert documents.upload(get, keyed, "wrong", str(path), "en") == ("⚠ wrong or missing API key", False)
-    assert documents.upload(get, keyed, "", str(path), "en") == ("⚠ wrong or missing API key", False)
-    assert documents.upload(get, keyed, "s3cret", None, "de") == ("Bitte zuerst eine Datei wählen.", False)
+    assert documents.upload(get, keyed, "wrong", str(path), "en", cache) == ("⚠ wrong or missing API key", False)
+    assert documents.upload(get, keyed, "", str(path), "en", cache) == ("⚠ wrong or missing API key", False)
+    assert documents.upload(get, keyed, "s3cret", None, "de", cache) == ("Bitte zuerst eine Datei wählen.", False)
     assert lib.added == []
-    message, stored = documents.upload(get, keyed, "s3cret", str(path), "de")
+    message, stored = documents.upload(get, keyed, "s3cret", str(path), "de", cache)
     assert stored and lib.added == [("notiz_2024.txt", "Eine Notiz.".encode())]
     assert message == "**notiz\\_2024.txt**: hinzugefügt, 2 Passagen  \nDer Index umfasst 7 Passagen."
+    assert not path.exists()  # in the library now: it leaves the cache
+
+
+def test_upload_reads_only_files_in_the_upload_cache(tmp_path):
+    """The file input's value is a path the browser sends back: a caller can
+    name any file of the server. Only files inside Gradio's cache are read."""
+    cache = tmp_path / "gradio"
+    (cache / "abc123").mkdir(parents=True)
+    inside = cache / "abc123" / "notiz.txt"
+    inside.write_text("Eine Notiz.", encoding="utf-8")
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Geheim\n\nNicht für den Index.", encoding="utf-8")
+    (cache / "abc123" / "link.md").symlink_to(secret)  # inside by name, outside in fact
+    lib = FakeLibrary()
+    keyed = clean_settings(api_key="k")
+    outside = "⚠ only a file uploaded through this page can be added (the path is outside the upload cache)"
+    for path in (str(secret), "/etc/hostname", str(cache / "abc123" / "link.md"), str(cache / "abc123" / ".." / ".." / "secret.md")):
+        assert documents.upload(lambda: lib, keyed, "k", path, "en", cache) == (outside, False), path
+    assert documents.upload(lambda: lib, keyed, "k", str(cache / "gone.txt"), "en", cache) == (
+        "⚠ the uploaded file is no longer there; choose it again", False)
+    assert documents.upload(lambda: lib, keyed, "k", str(cache), "en", cache) == (outside, False)  # a folder
+    assert lib.added == []
+    assert documents.upload(lambda: lib, keyed, "k", str(inside), "en", cache)[1]
+    assert lib.added == [("notiz.txt", b"Eine Notiz.")]
+    # without the key nothing is said about the path
+    assert documents.upload(lambda: lib, keyed, "", "/etc/hostname", "en", cache) == ("⚠ wrong or missing API key", False)
 
 
 def test_upload_shows_a_rejection():
     lib = FakeLibrary(error=UploadRejected(".exe files are not accepted", 415))
-    message, stored = documents.upload(lambda: lib, clean_settings(api_key="k"), "k", __file__, "en")
+    message, stored = documents.upload(lambda: lib, clean_settings(api_key="k"), "k", __file__, "en", Path(__file__).parent)
     assert message == "⚠ .exe files are not accepted" and not stored
 
 

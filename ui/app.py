@@ -9,7 +9,9 @@ stored evaluation runs and a comparison of two; ``eval_tab``).
 Everything a user has is per session: the conversation lives in ``gr.State``;
 the one shared object is the ``Assistant`` behind ``get_assistant``. Answers
 run up to ``ANSWER_CONCURRENCY`` at a time, so one long answer does not hold
-up the others; uploads and deletes run one at a time.
+up the others; uploads and deletes run one at a time. Gradio's upload cache is
+bounded: per file (``max_file_size``), in total and per client
+(``upload_guard``), and by age (``CACHE_CLEANUP``).
 
     mount_ui(app, get_assistant, settings)   # lsn_assistant.api.create_app, after its routes
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI
+from gradio.utils import get_upload_folder
 
 from lsn_assistant.assistant import Assistant
 from lsn_assistant.config import Settings
@@ -31,6 +34,7 @@ from .draft_tab import draft_tab
 from .eval_tab import eval_tab
 from .i18n import DEFAULT, I18N, request_language
 from .render import mode_line, problem_line, sources_panel
+from .upload_guard import UploadGuard
 
 STATIC = Path(__file__).parent / "static"
 ANSWER_CONCURRENCY = 4  # answers computed at once; more wait in the queue
@@ -38,11 +42,14 @@ DEFAULT_CONCURRENCY = 8  # light events: page load, lists, clearing
 LANGUAGE_CHOICES = [("Deutsch", "de"), ("English", "en")]
 COPY_JS = "(text) => window.lsnCopy(text)"  # window.lsnCopy: static/app.js
 PRIVATE = "private"  # the UI's events are not an API (that is /api/*, /v1/*)
+# Every 10 minutes, cached files (uploads, draft downloads) older than 30 are
+# deleted: an upload is added within seconds of being chosen, or not at all.
+CACHE_CLEANUP = (600, 1800)
 
 
 def build_ui(get_assistant: Callable[[], Assistant], settings: Settings) -> gr.Blocks:
     """The Blocks of the UI (not mounted; ``mount_ui`` does that)."""
-    with gr.Blocks(title="LSN Assistant", analytics_enabled=False) as blocks:
+    with gr.Blocks(title="LSN Assistant", analytics_enabled=False, delete_cache=CACHE_CLEANUP) as blocks:
         exchanges = gr.State([])
         with gr.Row(elem_id="lsn-header"):
             gr.Markdown("# LSN Assistant")
@@ -166,7 +173,7 @@ def build_ui(get_assistant: Callable[[], Assistant], settings: Settings) -> gr.B
 
         def on_upload(key: str, path: str | None, request: gr.Request):
             lang = request_language(request)
-            message, stored = documents.upload(get_assistant, settings, key, path, lang)
+            message, stored = documents.upload(get_assistant, settings, key, path, lang, get_upload_folder())
             return message, None if stored else gr.skip(), *document_lists(lang)
 
         def on_delete(key: str, doc: str | None, request: gr.Request):
@@ -185,9 +192,16 @@ def build_ui(get_assistant: Callable[[], Assistant], settings: Settings) -> gr.B
 def mount_ui(app: FastAPI, get_assistant: Callable[[], Assistant], settings: Settings) -> FastAPI:
     """Mount the UI at "/" of ``app``; call it after the API routes are added
     (they keep precedence over the UI's catch-all mount)."""
-    return gr.mount_gradio_app(
+    blocks = build_ui(get_assistant, settings)
+    app.add_middleware(
+        UploadGuard,
+        max_file_bytes=int(settings.max_upload_mb * 1024 * 1024),
+        budget_bytes=int(settings.ui_upload_cache_mb * 1024 * 1024),
+        cached_files=lambda: _uploaded(blocks),
+    )
+    mounted = gr.mount_gradio_app(
         app,
-        build_ui(get_assistant, settings),
+        blocks,
         path="/",
         i18n=I18N,
         css_paths=[STATIC / "app.css"],
@@ -197,3 +211,21 @@ def mount_ui(app: FastAPI, get_assistant: Callable[[], Assistant], settings: Set
         max_file_size=f"{int(settings.max_upload_mb * 1024)}kb",
         ssr_mode=False,
     )
+    # Gradio checks that an event's input file is one a user uploaded (in its
+    # upload cache) only in an app started with launch(); mounted, it would
+    # copy any server file a caller names into the cache and hand it to the
+    # event. The flag turns its check on (it is read nowhere else);
+    # ``documents.uploaded_file`` checks again.
+    blocks.has_launched = True
+    return mounted
+
+
+def _uploaded(blocks: gr.Blocks) -> list[str]:
+    """The cache files this app's uploads made (Gradio prunes the set from a
+    worker thread: a copy taken while it changes is taken again)."""
+    for _ in range(5):
+        try:
+            return list(blocks.upload_file_set)
+        except RuntimeError:
+            continue
+    return []

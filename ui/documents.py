@@ -3,6 +3,10 @@ behind the API key (``lsn_assistant.auth.check_api_key``, as the API does).
 
 Each write returns a status line for the tab; a refused key or a rejected
 file is a readable message there, not an exception.
+
+The file input's value is a path the browser sends back, and a caller can
+send any path: only a file inside Gradio's upload cache (resolved, links
+followed) is read (``uploaded_file``), never another file of the server.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from pathlib import Path
 from lsn_assistant.assistant import Assistant
 from lsn_assistant.auth import check_api_key
 from lsn_assistant.config import Settings
-from lsn_assistant.errors import LSNError
+from lsn_assistant.errors import LSNError, UploadRejected
 
 from .i18n import text, word
 from .render import escape_markdown
@@ -63,19 +67,45 @@ def error_text(exc: LSNError) -> str:
     return f"⚠ {escape_markdown(str(exc))}"
 
 
+def uploaded_file(path: str, cache_dir: str | Path, max_bytes: int) -> Path:
+    """The file the browser uploaded for this event: ``path`` only when it
+    resolves to a regular file inside Gradio's upload cache (``cache_dir``)
+    and is no bigger than a document may be; UploadRejected otherwise."""
+    cache = Path(cache_dir).resolve()
+    try:
+        real = Path(path).resolve(strict=True)
+    except (OSError, RuntimeError):  # gone (the cache is emptied by age), or a link loop
+        raise UploadRejected("the uploaded file is no longer there; choose it again") from None
+    if not real.is_relative_to(cache) or not real.is_file():
+        raise UploadRejected("only a file uploaded through this page can be added (the path is outside the upload cache)")
+    if real.stat().st_size > max_bytes:
+        raise UploadRejected(f"the file is larger than {max_bytes / 1e6:.1f} MB", 413)
+    return real
+
+
 def upload(
-    get_assistant: Callable[[], Assistant], settings: Settings, key: str | None, path: str | None, lang: str
+    get_assistant: Callable[[], Assistant],
+    settings: Settings,
+    key: str | None,
+    path: str | None,
+    lang: str,
+    cache_dir: str | Path,
 ) -> tuple[str, bool]:
-    """Check the key, then add the file to the library and the index: the
-    status line, and whether the file went in."""
+    """Check the key, then that the file is an upload in ``cache_dir``, then
+    add it to the library and the index: the status line, and whether the
+    file went in (then it leaves the cache: the library holds it now)."""
     if not path:
         return text(lang, "no_file"), False
     try:
-        check_api_key(settings, key or None)
-        report = get_assistant().add_document(Path(path).name, Path(path).read_bytes())
+        check_api_key(settings, key or None)  # first: without the key, nothing about the path is revealed
+        real = uploaded_file(path, cache_dir, int(settings.max_upload_mb * 1024 * 1024))
+        report = get_assistant().add_document(real.name, real.read_bytes())
     except LSNError as exc:
         return error_text(exc), False
-    return report_text(report, lang), not any(f.get("status") == "failed" for f in report.get("files", []))
+    stored = not any(f.get("status") == "failed" for f in report.get("files", []))
+    if stored:
+        real.unlink(missing_ok=True)
+    return report_text(report, lang), stored
 
 
 def delete(get_assistant: Callable[[], Assistant], settings: Settings, key: str | None, doc: str | None, lang: str) -> str:
