@@ -524,6 +524,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         app.add_api_route(f"{prefix}/{{rest:path}}", unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                           include_in_schema=False)
 
+    from .mcp_server import mount_mcp  # the MCP tools at /mcp (before the UI's catch-all mount at /)
+
+    mount_mcp(app, get_assistant, settings)
+
     if settings.ui:
         try:
             from ui.app import mount_ui

@@ -175,6 +175,21 @@ def serve(
     uvicorn.run("lsn_assistant.api:create_app", factory=True, workers=workers, timeout_worker_healthcheck=300, **bind)
 
 
+@app.command()
+def mcp() -> None:
+    """Serve the MCP tools (search, ask, list_documents, get_passage) over stdio.
+
+    For MCP clients that start the server themselves; `lsn serve` offers the
+    same tools over streamable HTTP at /mcp. Stdout carries the protocol;
+    messages go to stderr.
+
+    Example (a client's mcpServers entry): {"command": "/path/to/.venv/bin/lsn", "args": ["mcp"]}
+    """
+    from .mcp_server import run_stdio
+
+    run_stdio(get_settings())
+
+
 from eval.cli import app as eval_app  # noqa: E402 - `lsn eval` and its subcommands live with the evaluation
 
 app.add_typer(eval_app, name="eval")

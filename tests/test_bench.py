@@ -63,7 +63,7 @@ def queries(tmp_path):
     return path
 
 
-def test_default_queries_are_the_dev_sets():
+def test_default_queries_are_the_train_sets():
     paths = default_queries()
     assert paths and all(p.suffix == ".jsonl" for p in paths)
     questions = load_questions(paths)

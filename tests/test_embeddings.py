@@ -7,7 +7,7 @@ import pytest
 
 from lsn_assistant.embeddings import REGISTRY, get_embedder, passage_text
 from lsn_assistant.errors import ConfigError
-from lsn_assistant.llama_embeddings import LSNEmbedding
+from lsn_assistant.integrations.llama_index import LSNEmbedding
 from lsn_assistant.types import Chunk
 
 E5_TEXTS = [
