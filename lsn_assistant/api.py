@@ -19,14 +19,14 @@ import uuid
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -141,6 +141,7 @@ class CitationOut(BaseModel):
 
 
 class AskResponse(BaseModel):
+    answer_id: str = Field("", description="names this answer for POST /api/feedback")
     answer: str
     language: str
     abstained: bool
@@ -152,6 +153,13 @@ class AskResponse(BaseModel):
     question: str = ""
     standalone: str = ""
     evidence: dict[str, Any] = {}
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answer_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    rating: Literal["up", "down"]
+    comment: Annotated[str, StringConstraints(max_length=2000), _checked("comment", visible=False)] | None = None
 
 
 class DocumentOut(BaseModel):
@@ -383,9 +391,19 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         results = get_assistant().search(req.query, k=req.k, filters=filters)
         return SearchResponse(results=[SearchResult(**r.to_dict()) for r in results])
 
+    def given(answer: dict, history: list[dict] | None) -> dict:
+        """An answer shown to someone is kept for a later rating; a failing
+        feedback store must not cost the answer."""
+        try:
+            get_assistant().record_answer(answer, history)
+        except Exception:  # noqa: BLE001 - logged; the answer still goes out
+            log.exception("could not keep the answer for feedback")
+        return answer
+
     @app.post("/api/ask", response_model=AskResponse, tags=["answers"])
     def ask(req: AskRequest) -> AskResponse:
-        return AskResponse(**get_assistant().ask(**req.args()).to_dict())
+        args = req.args()
+        return AskResponse(**given(get_assistant().ask(**args).to_dict(), args.get("history")))
 
     def sse(events, encode) -> StreamingResponse:
         def body():
@@ -403,8 +421,31 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     @app.post("/api/ask/stream", tags=["answers"])
     def ask_stream(req: AskRequest):
         """Server-sent events: ``data: {json}`` per event (delta…, [reset], citations, done)."""
-        events = get_assistant().ask_stream(**req.args())  # bad input raises here: a 4xx, not a stream
-        return sse(events, lambda e: [f"data: {json.dumps(e, ensure_ascii=False)}\n\n"])
+        args = req.args()
+        events = get_assistant().ask_stream(**args)  # bad input raises here: a 4xx, not a stream
+
+        def encode(event: dict):
+            if event["type"] == "done":
+                given(event["answer"], args.get("history"))
+            return [f"data: {json.dumps(event, ensure_ascii=False)}\n\n"]
+
+        return sse(events, encode)
+
+    # ---- feedback
+
+    @app.post("/api/feedback", status_code=201, tags=["feedback"])
+    def feedback(req: FeedbackRequest):
+        """Rate an answer given earlier (its ``answer_id``): ``up`` or ``down``,
+        with an optional comment. Stored with the question, answer, citations,
+        mode and index fingerprint; 404 for an unknown answer id."""
+        return {"id": get_assistant().rate(req.answer_id, req.rating, req.comment)}
+
+    @app.get("/api/feedback", tags=["feedback"])
+    def feedback_list(request: Request, rating: Literal["up", "down"] | None = None, limit: int = Query(200, ge=1, le=10_000)):
+        """The ratings with what they rate, newest first (needs the API key)."""
+        authorize(request)
+        store = get_assistant().feedback
+        return {"counts": store.counts(), "feedback": store.list(rating=rating, limit=limit)}
 
     # ---- documents
 
@@ -468,7 +509,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(time.time())
         if not req.stream:
-            answer = get_assistant().ask(**args).to_dict()
+            answer = given(get_assistant().ask(**args).to_dict(), args.get("history"))
             text = with_sources(answer)
             return {
                 "id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
@@ -476,6 +517,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
                 "usage": _usage(args["question"], text),
                 "citations": answer["citations"],
                 "abstained": answer["abstained"],
+                "answer_id": answer["answer_id"],
             }
         events = get_assistant().ask_stream(**args)
 
@@ -493,12 +535,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
                 sent["text"] += event["text"]
                 yield chunk({"content": event["text"]})
             elif event["type"] == "done":
-                answer = event["answer"]
+                answer = given(event["answer"], args.get("history"))
                 # a chat client cannot take text back: a withdrawn LLM draft is followed by the final answer
                 tail = with_sources(answer)
                 tail = tail[len(answer["answer"]):] if sent["text"].strip() == answer["answer"].strip() else "\n\n" + tail
                 yield chunk({"content": tail}, None)
-                yield chunk({}, "stop", citations=answer["citations"], abstained=answer["abstained"])
+                yield chunk({}, "stop", citations=answer["citations"], abstained=answer["abstained"], answer_id=answer["answer_id"])
                 yield "data: [DONE]\n\n"
 
         return sse(events, encode)

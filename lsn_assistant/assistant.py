@@ -21,6 +21,7 @@ from .answer import Answerer, labels
 from .config import Settings, get_settings
 from .conversation import Resolved, Turn, parse_history, resolve
 from .errors import BadQuery, IndexEmpty, LSNError
+from .feedback import FeedbackStore, feedback_path, fingerprint, new_answer_id
 from .language import unsupported_language
 from .retrieve import MAX_QUERY_CHARS, IndexSnapshot, Retriever
 from .store import ChunkStore
@@ -71,6 +72,9 @@ class Assistant:
         self._lock = threading.Lock()  # one writer (upload, delete) at a time
         self._llm_cached: tuple | None = None
         self.recovered: list[dict] = []  # what start-up recovery did (``recover``), for /health
+        self._feedback: FeedbackStore | None = None
+        self._feedback_lock = threading.Lock()
+        self._fingerprint: tuple | None = None  # (index snapshot, its fingerprint)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> "Assistant":
@@ -263,7 +267,7 @@ class Assistant:
             answer = unsupported_answer(question, other, t0)
             for piece in stream_pieces(answer.text):
                 yield {"type": "delta", "text": piece}
-            yield {"type": "answer", "answer": answer}
+            yield {"type": "answer", "answer": dataclasses.replace(answer, answer_id=new_answer_id())}
             return
         resolved = self.resolve(question, turns, index)
         llm, problem = self._llm()
@@ -296,7 +300,7 @@ class Assistant:
         notice = labels(resolved.language)["llm_failed"].format(reason=problem) if problem else answer.notice
         timings = dict(answer.timings_ms)
         timings["total"] = (time.perf_counter() - t0) * 1000
-        yield {"type": "answer", "answer": dataclasses.replace(answer, notice=notice, timings_ms=timings)}
+        yield {"type": "answer", "answer": dataclasses.replace(answer, notice=notice, timings_ms=timings, answer_id=new_answer_id())}
 
     def ask_stream(
         self, question: str, history: list[dict] | None = None, filters: dict | None = None, k: int | None = None
@@ -320,6 +324,37 @@ class Assistant:
             answer = event["answer"]
             yield {"type": "citations", "citations": [c.to_dict() for c in answer.citations]}
             yield {"type": "done", "answer": answer.to_dict()}
+
+    # ---- feedback
+
+    @property
+    def feedback(self) -> FeedbackStore:
+        """The ratings of answers, in ``data_dir`` (opened on first use)."""
+        with self._feedback_lock:
+            if self._feedback is None:
+                self._feedback = FeedbackStore(feedback_path(self.settings.data_dir))
+            return self._feedback
+
+    def record_answer(self, answer: dict, history: list[dict] | None = None) -> None:
+        """Keep an answer that was shown to someone (``Answer.to_dict()``), so
+        that a rating sent later by its ``answer_id`` is stored with it."""
+        if not answer.get("answer_id"):
+            return
+        turns = [{"role": t["role"], "content": t["content"]} for t in history or [] if isinstance(t, dict) and "content" in t]
+        self.feedback.remember(answer["answer_id"], answer, turns, self.index_fingerprint())
+
+    def rate(self, answer_id: str, rating: str, comment: str | None = None) -> int:
+        """Store a rating (``up``/``down``, optional comment) of an answer given earlier."""
+        return self.feedback.add(answer_id, rating, comment)
+
+    def index_fingerprint(self) -> str:
+        """A short hash of the chunk ids of the index now: which index an answer came from."""
+        index = self.retriever.index
+        cached = self._fingerprint
+        if cached is None or cached[0] is not index:
+            cached = (index, fingerprint(c.chunk_id for c in index.chunks))
+            self._fingerprint = cached
+        return cached[1]
 
     def prepare_answers(self) -> int:
         """Embed the sentences of the whole index for answers now (cached under

@@ -23,7 +23,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import LSNError
+from .errors import BadQuery, ConfigError, NotFound
 
 RATINGS: tuple[str, ...] = ("up", "down")
 MAX_COMMENT_CHARS = 2000
@@ -57,12 +57,16 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class FeedbackError(LSNError, ValueError):
-    """A rating that cannot be stored: unknown answer, bad rating or comment."""
+class FeedbackError(BadQuery):
+    """A rating that cannot be stored: a bad rating or comment (a 400)."""
 
 
-class UnknownAnswer(FeedbackError):
-    """No answer with this id was given (or it was pruned long ago)."""
+class UnknownAnswer(NotFound):
+    """No answer with this id was given (or it was pruned long ago): a 404."""
+
+
+class FeedbackSchemaError(ConfigError):
+    """The feedback file was written by a newer version."""
 
 
 FILE_NAME = "feedback.sqlite3"
@@ -71,6 +75,13 @@ FILE_NAME = "feedback.sqlite3"
 def feedback_path(data_dir: str | Path) -> Path:
     """Where the service keeps the feedback of a data directory."""
     return Path(data_dir) / FILE_NAME
+
+
+def fingerprint(chunk_ids) -> str:
+    """A short hash of an index's chunk ids (content hashes): which index an answer came from."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(sorted(chunk_ids)).encode()).hexdigest()[:16]
 
 
 def new_answer_id() -> str:
@@ -101,7 +112,7 @@ class FeedbackStore:
         with self._lock:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise FeedbackError(
+                raise FeedbackSchemaError(
                     f"{self.path} has feedback schema {version}, newer than this version of LSN Assistant ({SCHEMA_VERSION})"
                 )
             for n in range(version, SCHEMA_VERSION):

@@ -17,7 +17,8 @@ from typing import Optional
 import typer
 
 from .config import get_settings
-from .feedback import RATINGS, FeedbackError, FeedbackStore, candidate, feedback_path
+from .errors import LSNError
+from .feedback import RATINGS, FeedbackStore, candidate, feedback_path
 
 app = typer.Typer(help="Members' ratings of answers: list them, export them as test-set candidates.", no_args_is_help=True)
 
@@ -48,7 +49,7 @@ def list_cmd(
     store = _store()
     try:
         items = store.list(rating=_rating(rating))
-    except FeedbackError as e:
+    except LSNError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1)
     finally:
@@ -74,7 +75,7 @@ def export_cmd(
     store = _store()
     try:
         items = [candidate(i) for i in store.list(rating=_rating(rating))]
-    except FeedbackError as e:
+    except LSNError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1)
     finally:

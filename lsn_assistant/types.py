@@ -112,9 +112,11 @@ class Answer:
     question: str = ""  # the question as asked
     standalone: str = ""  # what was searched (a follow-up with the carried-over terms)
     evidence: dict = field(default_factory=dict)  # the abstention features, for inspection
+    answer_id: str = ""  # names this answer for a later rating (feedback)
 
     def to_dict(self) -> dict:
         return {
+            "answer_id": self.answer_id,
             "answer": self.text,
             "language": self.language,
             "abstained": self.abstained,

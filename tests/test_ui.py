@@ -435,7 +435,7 @@ def test_build_ui_sets_concurrency_limits():
     assert len(writes) == 2 and all(f.concurrency_limit == 1 for f in writes)
     assert blocks._queue.default_concurrency_limit == ui_app.DEFAULT_CONCURRENCY
     ours = [f for f in blocks.fns.values() if f.fn is None or f.fn.__module__ == "ui.app"]  # not the Draft/Eval tabs'
-    assert len(ours) == 9
+    assert len(ours) == 10  # with the 👍/👎 rating
     tabs = {f.fn.__module__ for f in blocks.fns.values() if f.fn is not None} - {"ui.app"}
     assert tabs == {"ui.draft_tab", "ui.eval_tab"}
     assert all(f.api_visibility == "private" for f in blocks.fns.values())
@@ -494,3 +494,25 @@ def test_mount_ui_keeps_the_api_routes():
         config = client.get("/config").json()
         assert config["title"] == "LSN Assistant" and config["i18n_translations"] == i18n.TEXTS
         assert ".lsn-passage mark" in config["css"] and "window.lsnCopy" in config["js"]
+
+
+def test_a_rating_in_the_chat_is_stored_with_its_answer():
+    """👍/👎 on an answer (message 1, 3, …) stores the rating and the comment;
+    one on a question, a taken-back rating, or an answer without id is ignored."""
+    from ui.chat import rate
+
+    rated = []
+
+    class Rater:
+        def rate(self, answer_id, rating, comment):
+            rated.append((answer_id, rating, comment))
+            return 1
+
+    state = [{"question": "Q1", "text": "A1", "answer": {"answer_id": "a1", "answer": "A1"}, "error": None},
+             {"question": "Q2", "text": "", "answer": None, "error": "x"}]
+    assert rate(Rater, state, 1, False, "zu lang", "de") == ("Danke: Ihr 👎 ist mit der Antwort gespeichert; das Evaluationsteam sieht es sich an.", "")
+    assert rate(Rater, state, 1, True, "", "en")[0].startswith("Thank you: your 👍")
+    assert rate(Rater, state, 0, True, "c", "en") == ("", "c")  # the question
+    assert rate(Rater, state, 3, True, "c", "en") == ("", "c")  # no answer
+    assert rate(Rater, state, 1, None, "c", "en") == ("", "c")  # taken back
+    assert rated == [("a1", "down", "zu lang"), ("a1", "up", "")]

@@ -66,7 +66,7 @@ def build_ui(get_assistant: Callable[[], Assistant], settings: Settings) -> gr.B
                             height=520,
                             buttons=[],  # Gradio's copy buttons would copy the link markup; ours copies text
                             latex_delimiters=[],
-                            feedback_options=None,
+                            feedback_options=("Like", "Dislike"),  # 👍/👎 under each answer
                         )
                         with gr.Row():
                             question = gr.Textbox(
@@ -80,6 +80,10 @@ def build_ui(get_assistant: Callable[[], Assistant], settings: Settings) -> gr.B
                         with gr.Row():
                             copy = gr.Button(I18N("copy"), size="sm", elem_id="lsn-copy")
                             new_chat = gr.Button(I18N("new_chat"), size="sm", elem_id="lsn-new-chat")
+                        rating_comment = gr.Textbox(
+                            label=I18N("feedback_comment"), max_lines=3, max_length=2000, elem_id="lsn-rating-comment"
+                        )
+                        rating_status = gr.Markdown(elem_id="lsn-rating-status")
                         with gr.Accordion(I18N("filters"), open=False, elem_id="lsn-filters"):
                             doc_filter = gr.Dropdown(
                                 choices=[], multiselect=True, label=I18N("filter_docs"), info=I18N("filter_docs_info")
@@ -165,6 +169,12 @@ def build_ui(get_assistant: Callable[[], Assistant], settings: Settings) -> gr.B
         new_chat.click(on_new_chat, outputs=cleared, api_visibility=PRIVATE)
         chatbot.clear(on_new_chat, outputs=cleared, api_visibility=PRIVATE)  # its own trash button
         copy.click(None, inputs=[copy_text], js=COPY_JS)
+
+        def on_like(state: list, comment: str, data: gr.LikeData, request: gr.Request):
+            return chat.rate(get_assistant, state, data.index, data.liked, comment, request_language(request))
+
+        chatbot.like(on_like, inputs=[exchanges, rating_comment], outputs=[rating_status, rating_comment],
+                     api_visibility=PRIVATE)
 
         def on_refresh(request: gr.Request):
             return document_lists(request_language(request))

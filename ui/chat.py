@@ -10,6 +10,7 @@ sources panel are all made from that list, so they cannot disagree.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 
 import gradio as gr
@@ -17,7 +18,10 @@ import gradio as gr
 from lsn_assistant.assistant import Assistant
 from lsn_assistant.errors import LSNError
 
+from .i18n import text
 from .render import answer_markdown, copy_text, escape_markdown, sources_panel
+
+log = logging.getLogger(__name__)
 
 PENDING = "…"
 
@@ -87,12 +91,41 @@ def respond(
             elif event["type"] == "done":
                 x["answer"] = event["answer"]
                 x["text"] = event["answer"]["answer"]
+                keep_for_rating(get_assistant, event["answer"], history(exchanges[:-1]))
             else:
                 continue
             yield gr.skip(), messages(exchanges), gr.skip(), gr.skip(), gr.skip()
     except LSNError as exc:
         x["error"] = str(exc)
     yield gr.skip(), messages(exchanges), exchanges, sources_panel(exchanges, lang), copy_text(x["answer"])
+
+
+def keep_for_rating(get_assistant: Callable[[], Assistant], answer: dict, turns: list[dict]) -> None:
+    """An answer shown in the chat is kept so that its 👍/👎 can be stored with
+    it; a failing feedback store must not cost the answer."""
+    try:
+        get_assistant().record_answer(answer, turns)
+    except Exception:  # noqa: BLE001 - logged; the chat goes on
+        log.exception("could not keep the answer for feedback")
+
+
+def rate(get_assistant: Callable[[], Assistant], exchanges: list[dict], index: object, liked: object, comment: str,
+         lang: str) -> tuple[str, str]:
+    """A 👍/👎 on the chatbot's message ``index``: stored with its answer.
+    Returns (status message, comment box); a rating of no answer is ignored."""
+    position = index[0] if isinstance(index, (list, tuple)) else index
+    if not isinstance(position, int) or position % 2 != 1 or not isinstance(liked, bool):
+        return "", comment  # the user's own message, or a rating taken back
+    turn = position // 2
+    answer = exchanges[turn]["answer"] if 0 <= turn < len(exchanges) else None
+    if not answer or not answer.get("answer_id"):
+        return "", comment
+    rating = "up" if liked else "down"
+    try:
+        get_assistant().rate(answer["answer_id"], rating, comment)
+    except LSNError as exc:
+        return text(lang, "feedback_failed", error=exc), comment
+    return text(lang, f"feedback_thanks_{rating}"), ""
 
 
 def clear(lang: str) -> tuple:

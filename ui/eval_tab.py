@@ -25,7 +25,8 @@ from eval.report import change_text
 from eval.report import settings_lines
 from eval.runs import RunError, StoredRun, default_runs_dir, list_runs, load_run, stored_run, testsets_label
 
-from lsn_assistant.feedback import FeedbackError, FeedbackStore, feedback_path
+from lsn_assistant.errors import LSNError
+from lsn_assistant.feedback import FeedbackStore, feedback_path
 
 from .i18n import DEFAULT, I18N, request_language, text
 
@@ -130,7 +131,7 @@ def feedback_view(data_dir: Any, lang: str = DEFAULT) -> tuple[str, list[list[st
             counts, down = store.counts(), store.list(rating="down", limit=FEEDBACK_SHOWN)
         finally:
             store.close()
-    except (FeedbackError, OSError) as e:
+    except (LSNError, OSError) as e:
         return str(e), []
     if not counts["up"] and not counts["down"]:
         return text(lang, "eval_feedback_none"), []
