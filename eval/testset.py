@@ -189,6 +189,24 @@ def load_testset(path: str | Path) -> list[Question]:
     return questions
 
 
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".toml")
+
+
+def document_text(path: Path) -> str:
+    """A corpus file's text as quotes are checked against it: a text file as it
+    is; a PDF, DOCX or HTML file as ingestion extracts it (what an answer's
+    citation quoted), so a test set can cite uploaded PDFs too."""
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        return path.read_text(encoding="utf-8", errors="replace")
+    # Deferred: the loaders (pypdf, python-docx) are only needed for such files.
+    from ingest.load import load_document
+
+    try:
+        return "\n".join(page.text for page in load_document(path).pages)
+    except Exception:  # noqa: BLE001 - an unreadable file holds no quote; the check says so per quote
+        return ""
+
+
 def check_testset(path: str | Path, corpus_dir: str | Path, strict: bool = False) -> list[str]:
     """Problems of a test set against a corpus folder; an empty list means valid.
 
@@ -201,11 +219,7 @@ def check_testset(path: str | Path, corpus_dir: str | Path, strict: bool = False
     """
     path = Path(path)
     corpus_dir = Path(corpus_dir)
-    docs = {
-        p.name: fold(p.read_text(encoding="utf-8", errors="replace"))
-        for p in sorted(corpus_dir.iterdir())
-        if p.is_file() and not p.name.startswith(".")
-    }
+    docs = {p.name: fold(document_text(p)) for p in sorted(corpus_dir.iterdir()) if p.is_file() and not p.name.startswith(".")}
     problems: list[str] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

@@ -17,6 +17,7 @@ Screenshots of the Draft and Eval tabs go to $LSN_SCREENSHOTS when it is set.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -429,3 +430,34 @@ def test_draft_and_eval_tabs_in_german(browser, server, runs_dir):
         assert "__i18n__" not in page.locator("body").inner_text()
     finally:
         ctx.close()
+
+
+def test_a_disliked_answer_becomes_a_test_set_candidate(browser, server, root, tmp_path):
+    """👎 with a comment in the chat; `lsn feedback export` then holds it as a
+    candidate that `lsn eval check` accepts once its key facts are filled in."""
+    ctx, page = open_page(browser, server, "en-US")
+    try:
+        ask(page, QUESTION)
+        expect(page.locator("#lsn-chat")).to_contain_text("rund 250 Akteure")
+        page.locator("#lsn-rating-comment textarea").fill("Die Zahl der Mitglieder fehlt.")
+        page.locator("#lsn-chat button[aria-label='Dislike']").last.click()
+        expect(page.locator("#lsn-rating-status")).to_contain_text("Thank you: your 👎 is stored with the answer")
+        expect(page.locator("#lsn-rating-comment textarea")).to_have_value("")
+        screenshot(page, "feedback")
+    finally:
+        ctx.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LSN_")}
+    env.update(LSN_DATA_DIR=str(root / "data"), LSN_CORPUS_DIR=str(root / "corpus"))
+    out = tmp_path / "candidates.jsonl"
+    done = subprocess.run([str(LSN), "feedback", "export", "--rating", "down", "--out", str(out)], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (item,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert item["question"] == QUESTION and item["feedback"]["comment"] == "Die Zahl der Mitglieder fehlt."
+    assert item["source"] == "feedback" and item["evidence"]
+    check = [str(LSN), "eval", "check", str(out)]
+    refused = subprocess.run(check, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "key facts to be filled in" in refused.stdout
+    out.write_text(json.dumps(dict(item, key_facts=["250"]), ensure_ascii=False) + "\n", encoding="utf-8")
+    accepted = subprocess.run(check, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
