@@ -366,7 +366,7 @@ def test_eval_lists_runs_and_compares_two(browser, server, runs_dir):
     try:
         page.get_by_role("tab", name="Evaluation").click()
         runs = page.locator("#lsn-eval-runs")
-        for word in ("run", "created", "test sets", "hit@5", "tuned", "baseline", "0123456", "browser.jsonl"):
+        for word in ("run", "created", "test sets", "hit@5", "tuned", "baseline", "0123456", "browser"):
             expect(runs).to_contain_text(word)
         expect(page.locator("#lsn-eval-a input")).to_have_value("baseline (3 questions: browser)")
         expect(page.locator("#lsn-eval-b input")).to_have_value("tuned (3 questions: browser)")
@@ -377,7 +377,8 @@ def test_eval_lists_runs_and_compares_two(browser, server, runs_dir):
         changes = page.locator("#lsn-eval-changes")
         expect(changes).to_contain_text("A baseline → B tuned: 3 questions in both.")
         expect(changes).to_contain_text("Got worse (1)")
-        expect(changes.locator("li", has_text="q1 (fact, de): hit@5 1.000 → 0.000, mrr 1.000 → 0.500")).to_have_count(1)
+        worse = re.compile(r"q1 \(fact, de\): “.+” — hit@5 1\.000 → 0\.000, mrr 1\.000 → 0\.500")
+        expect(changes.locator("li", has_text=worse)).to_have_count(1)  # with the question's text
         expect(changes).to_contain_text("Got better (1)")
         screenshot(page, "eval-en")
 
@@ -389,6 +390,14 @@ def test_eval_lists_runs_and_compares_two(browser, server, runs_dir):
         expect(changes).to_contain_text("A baseline → B regressed: 3 questions in both.")
         expect(changes).to_contain_text("Got worse (2)")
         expect(changes).to_contain_text("Got better (0)")
+
+        # a run written elsewhere (lsn eval --out DIR) is opened by its path
+        store_run(runs_dir.parent / "elsewhere", "by-path", "2025-01-04T10:00:00+00:00", {"q1": (1, 1.0), "q2": (1, 1.0), "q3": (1, 1.0)})
+        page.locator("#lsn-eval-path input, #lsn-eval-path textarea").first.fill(str(runs_dir.parent / "elsewhere" / "by-path"))
+        page.locator("#lsn-eval-open").click()
+        expect(page.locator("#lsn-eval-open-status")).to_contain_text("Opened by-path")
+        expect(runs).to_contain_text("by-path")
+        expect(page.locator("#lsn-eval-b input")).to_have_value("by-path (3 questions: browser)")
     finally:
         ctx.close()
 
