@@ -46,6 +46,7 @@ from .errors import (
     StoreUnavailable,
     UploadRejected,
 )
+from .schemas import CitationOut, SearchResult
 from .text import clean_text
 
 log = logging.getLogger(__name__)
@@ -83,19 +84,6 @@ class SearchRequest(BaseModel):
     filters: Filters | None = None
 
 
-class SearchResult(BaseModel):
-    rank: int
-    score: float
-    chunk_id: str
-    doc: str
-    title: str
-    page: int | None
-    section: str
-    lang: str
-    year: int | None = None
-    text: str
-
-
 class SearchResponse(BaseModel):
     results: list[SearchResult]
 
@@ -126,18 +114,6 @@ class AskRequest(BaseModel):
             "filters": self.filters.model_dump(exclude_none=True) if self.filters else None,
             "k": self.k,
         }
-
-
-class CitationOut(BaseModel):
-    n: int
-    chunk_id: str
-    doc: str
-    title: str
-    page: int | None
-    section: str
-    quote: str
-    text: str
-    lang: str = ""
 
 
 class AskResponse(BaseModel):

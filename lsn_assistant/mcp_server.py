@@ -32,6 +32,8 @@ from .answer import labels
 from .assistant import MAX_ASK_K, Assistant
 from .config import Settings, get_settings
 from .errors import LSNError
+from .schemas import CitationOut
+from .schemas import SearchResult as Passage
 
 log = logging.getLogger(__name__)
 
@@ -69,33 +71,8 @@ class HistoryTurn(BaseModel):
     )
 
 
-class Passage(BaseModel):
-    rank: int
-    score: float
-    chunk_id: str
-    doc: str
-    title: str
-    page: int | None
-    section: str
-    lang: str
-    year: int | None = None
-    text: str
-
-
 class SearchOutput(BaseModel):
     results: list[Passage]
-
-
-class CitationOut(BaseModel):
-    n: int
-    chunk_id: str
-    doc: str
-    title: str
-    page: int | None
-    section: str
-    quote: str = Field(..., description="the supporting sentence, verbatim in text")
-    text: str = Field(..., description="the whole passage")
-    lang: str = ""
 
 
 class AskOutput(BaseModel):
