@@ -218,7 +218,9 @@ def test_stream_events_in_order(assistant):
     done = events[-1]["answer"]
     assert "".join(e["text"] for e in events if e["type"] == "delta") == done["answer"]
     assert events[-2]["citations"] == done["citations"] and done["citations"]
-    assert done == assistant.ask(DE_STAKEHOLDERS).to_dict() | {"timings_ms": done["timings_ms"]}
+    asked = assistant.ask(DE_STAKEHOLDERS).to_dict()
+    assert done == asked | {"timings_ms": done["timings_ms"], "answer_id": done["answer_id"]}
+    assert len(done["answer_id"]) == 32 and done["answer_id"] != asked["answer_id"]  # each answer its own id
 
 
 def test_stream_of_an_abstention(assistant):
