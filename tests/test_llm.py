@@ -608,3 +608,14 @@ def test_real_llamacpp_server(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def test_providers_are_registered_where_settings_validate_them():
+    """One registry: every provider the settings accept builds from PROVIDERS."""
+    from typing import get_args
+
+    from lsn_assistant.config import Settings
+    from lsn_assistant.llm import PROVIDERS
+
+    accepted = set(get_args(Settings.model_fields["llm_provider"].annotation)) - {"none"}
+    assert accepted == set(PROVIDERS)
