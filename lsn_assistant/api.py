@@ -25,7 +25,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -463,6 +463,23 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             await form.close()
         status = 422 if report["counts"].get("failed") else 200
         return JSONResponse(report, status_code=status)
+
+    @app.get("/api/documents/{doc}/file", tags=["documents"], response_class=FileResponse,
+             responses={200: {"content": {"application/pdf": {}, "text/plain": {}}}, 404: {"description": "not indexed"}})
+    def document_file(doc: str):
+        """The original file of an indexed document (uploaded, or in the corpus
+        folder), as it was ingested: the UI opens a PDF at a cited page from
+        here. Only names the index holds are served (404 otherwise, also when
+        only the index knows the document); range requests work."""
+        path, media_type = get_assistant().document_file(doc)
+        headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+        if not media_type.startswith("application/pdf"):
+            # text and HTML of the corpus are shown, never run, on this origin;
+            # a PDF goes to the browser's viewer or pdf.js (fetched), where a sandbox would block it
+            headers["Content-Security-Policy"] = "sandbox"
+        inline = media_type.startswith(("application/pdf", "text/"))
+        return FileResponse(path, media_type=media_type, filename=doc, headers=headers,
+                            content_disposition_type="inline" if inline else "attachment")
 
     @app.delete("/api/documents/{doc}", tags=["documents"])
     def delete(doc: str, request: Request):

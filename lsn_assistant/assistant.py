@@ -16,11 +16,12 @@ import threading
 import time
 from collections.abc import Iterator
 from importlib import metadata
+from pathlib import Path
 
 from .answer import Answerer, labels
 from .config import Settings, get_settings
 from .conversation import Resolved, Turn, parse_history, resolve
-from .errors import BadQuery, IndexEmpty, LSNError
+from .errors import BadQuery, IndexEmpty, LSNError, NotFound
 from .feedback import FeedbackStore, feedback_path, fingerprint, new_answer_id
 from .language import unsupported_language
 from .retrieve import MAX_QUERY_CHARS, IndexSnapshot, Retriever
@@ -382,6 +383,21 @@ class Assistant:
             {**d, "langs": sorted(d["langs"]), "pages": len(d["pages"]) or None, "source": where[d["doc"]] or "index"}
             for d in sorted(docs.values(), key=lambda d: d["doc"])
         ]
+
+    def document_file(self, doc: str) -> tuple[Path, str]:
+        """The file an indexed document was read from (its upload or corpus
+        file) and its media type, for showing the original (a PDF at a cited
+        page). NotFound for a name the index does not hold (a removed corpus
+        file, anything else on disk) and for one whose file is gone."""
+        from . import library
+
+        self._fresh()
+        if not library.plain_name(doc) or not any(c.doc == doc for c in self.retriever.index.chunks):
+            raise NotFound(f"no document named {doc!r} in the index")
+        found = library.original(self.settings, doc)
+        if found is None:
+            raise NotFound(f"the original file of {doc!r} is not available (only the index knows the document)")
+        return found
 
     def add_document(
         self, filename: str, data: bytes, title: str | None = None, year: int | None = None, lang: str | None = None

@@ -104,6 +104,47 @@ def origin(settings: Settings, doc: str) -> str | None:
     return origins(settings, [doc])[doc]
 
 
+# What a library file is served as (``original``): the type was checked by
+# content when it was ingested (a ``.pdf`` holds a PDF, a ``.docx`` a Word file).
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+}
+
+
+def plain_name(doc: str) -> bool:
+    """Whether ``doc`` can name a library file: a bare file name, no folders,
+    not hidden (so no ``..``)."""
+    return bool(doc) and doc == Path(doc).name and not doc.startswith(".") and "\\" not in doc
+
+
+def original(settings: Settings, doc: str) -> tuple[Path, str] | None:
+    """The file of a library document and its media type (text with its
+    charset: UTF-8, else Windows-1252, as the loader reads it); None when
+    ``doc`` is no document file of the upload or corpus folder."""
+    if not plain_name(doc):
+        return None
+    where = origin(settings, doc)
+    if where is None:
+        return None
+    path = (settings.upload_dir if where == "upload" else settings.corpus_dir) / doc
+    media = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    if media.startswith("text/"):
+        try:
+            path.read_bytes().decode("utf-8")
+            media += "; charset=utf-8"
+        except UnicodeDecodeError:
+            media += "; charset=windows-1252"
+        except OSError:
+            return None
+    return path, media
+
+
 def check_upload(settings: Settings, filename: str, data: bytes) -> str:
     """The name the upload will be stored under; UploadRejected (with an HTTP
     status) when it is too big, empty, or not what its name says."""
@@ -192,7 +233,7 @@ def forget(settings: Settings, doc: str, indexed: bool) -> str:
     """Take a document out of the library: delete an uploaded file, or mark a
     corpus document removed. Returns its origin; NotFound when it is neither a
     library file nor in the index."""
-    if not doc or doc != Path(doc).name or doc.startswith(".") or "\\" in doc:
+    if not plain_name(doc):
         raise NotFound(f"no document named {doc!r}")
     where = origin(settings, doc)
     if where == "upload":

@@ -6,8 +6,12 @@ Ask, see the streamed answer with its [n] link and its source (title, page,
 the quote highlighted in its passage); follow the link; ask a follow-up; copy;
 an unanswerable question shown as "not in the documents" with the related
 passages; the language filter; German labels for a German browser, English
-ones otherwise; the Documents tab with a refused and an accepted upload, and
-a delete; the Draft tab (a topic and a point -> a section with its [n]
+ones otherwise, and the library's errors in German too; the sources panel's
+heading uncovered and the header in one font; a conversation kept by the
+browser, reopened after a reload, continued and deleted; an uploaded PDF's
+citation opening its page in the viewer with the quote highlighted; the
+Documents tab with a refused and an accepted upload, and a delete, its table
+within the window; the Draft tab (a topic and a point -> a section with its [n]
 evidence and the reference list, edited, downloaded as .md and as .docx); the
 Eval tab over runs stored in the server's runs folder (listed, compared, a new
 one found by Refresh and picked); the Draft and Eval tabs in German.
@@ -160,6 +164,28 @@ def ask(page, question: str) -> None:
     page.locator("#lsn-ask").click()
 
 
+def fits(page, selector: str) -> bool:
+    """Whether the table in ``selector`` ends inside it (no column pushed out of view)."""
+    return page.evaluate(
+        """(selector) => {
+            const box = document.querySelector(selector), table = box.querySelector('table');
+            return table.getBoundingClientRect().right <= box.getBoundingClientRect().right + 1;
+        }""",
+        selector,
+    )
+
+
+def fonts_of(page, selector: str) -> list[dict]:
+    """The fonts Chromium drew the element's text with (DevTools protocol)."""
+    page.evaluate("document.fonts.ready.then(() => true)")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+
+
 def screenshot(page, name: str) -> None:
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
@@ -179,6 +205,7 @@ def test_ask_shows_the_answer_and_its_source(browser, server):
         source = quote.locator("xpath=ancestor::li[1]")
         expect(source).to_contain_text("Clusterstrategie 2024")
         expect(source.locator(".lsn-where")).to_have_text(f"{DE_DOC} · p. 1")
+        expect(source.locator("a.lsn-pdf")).to_have_text("Open page 1 of the PDF ↗")  # the corpus PDF's page
         expect(page.locator("#turn-1 .lsn-badge")).to_have_text("extractive")
 
         page.locator("#lsn-copy").click()
@@ -259,7 +286,7 @@ def test_documents_upload_and_delete_behind_the_api_key(browser, server, tmp_pat
         page.locator("#lsn-upload-file input[type=file]").set_input_files(str(note))
         page.locator("#lsn-api-key input").fill("falsch")
         page.locator("#lsn-upload").click()
-        expect(status).to_have_text("⚠ wrong or missing API key")
+        expect(status).to_have_text("⚠ Falscher oder fehlender API-Schlüssel.")  # the library's words, in German
 
         page.locator("#lsn-api-key input").fill(API_KEY)
         page.locator("#lsn-upload").click()
@@ -273,6 +300,142 @@ def test_documents_upload_and_delete_behind_the_api_key(browser, server, tmp_pat
         expect(table).not_to_contain_text("notiz.txt")
     finally:
         ctx.close()
+
+
+def test_german_errors_an_uncovered_sources_heading_and_a_header_in_one_font(browser, server):
+    ctx, page = open_page(browser, server, "de-DE")
+    try:
+        ask(page, "Wie " * 700)  # longer than a question may be: the library's error, in German
+        expect(page.locator("#lsn-chat .lsn-error")).to_have_text(
+            re.compile(r"^⚠ Die Frage ist zu lang \(\d+ Zeichen; höchstens 2000\)\.$"))
+        ask(page, QUESTION)
+        expect(page.locator("#turn-2 mark").first).to_be_visible()
+        head = page.locator("#lsn-sources-panel .lsn-sources-head")
+        expect(head).to_have_text("Quellen")
+        covered = page.evaluate(
+            """() => {
+                const head = document.querySelector('#lsn-sources-panel .lsn-sources-head');
+                const r = head.getBoundingClientRect();
+                const top = document.elementFromPoint(r.left + 4, r.top + r.height / 2);
+                return head.contains(top) ? '' : top.outerHTML.slice(0, 300);
+            }"""
+        )
+        assert covered == ""  # Gradio's floating label lay over the panel's first line
+        fonts = fonts_of(page, "#lsn-header h1")
+        assert len(fonts) == 1 and fonts[0]["isCustomFont"], fonts  # no glyph from a fallback font
+        screenshot(page, "chat-de")
+    finally:
+        ctx.close()
+
+
+def test_a_conversation_is_kept_by_the_browser(browser, server):
+    """Asked, the page reloaded: the conversation is in the browser's list;
+    reopened, its answer and sources are back; continued with a follow-up
+    (one conversation, not two); deleted, it is gone, after a reload too."""
+    ctx, page = open_page(browser, server, "en-US")
+    try:
+        chat = page.locator("#lsn-chat")
+        kept = page.locator("#lsn-conversations input")
+        ask(page, QUESTION)
+        expect(chat).to_contain_text("rund 250 Akteure")
+        expect(kept).to_have_value(re.compile(f"^{re.escape(QUESTION)} · "))  # saved; the one shown
+
+        page.reload()
+        expect(page.locator("#lsn-ask")).to_be_visible()
+        expect(chat).not_to_contain_text("rund 250 Akteure")  # a new page starts a new conversation
+        expect(kept).to_have_value("")
+        kept.click()
+        page.get_by_role("option", name=re.compile(f"^{re.escape(QUESTION)} · ")).click()
+        expect(chat).to_contain_text("rund 250 Akteure")
+        quote = page.locator("#turn-1 mark", has_text="rund 250 Akteure")
+        expect(quote.locator("xpath=ancestor::li[1]").locator(".lsn-where")).to_have_text(f"{DE_DOC} · p. 1")
+        expect(chat.locator(f"a.lsn-cite[href='#{quote.get_attribute('id')}']")).to_have_count(1)
+
+        ask(page, FOLLOW_UP)  # continued: "they" still means the first answer's stakeholders
+        expect(chat.locator("a.lsn-cite[href='#src-2-1']")).to_have_count(1)
+        expect(page.locator("#src-2-1").locator("xpath=ancestor::li[1]")).to_contain_text(DE_DOC)
+
+        page.reload()
+        expect(page.locator("#lsn-ask")).to_be_visible()
+        kept.click()
+        option = page.get_by_role("option", name=re.compile(f"^{re.escape(QUESTION)} · "))
+        expect(option).to_have_count(1)
+        expect(page.get_by_role("option")).to_have_count(1)
+        option.click()
+        expect(chat.locator("a.lsn-cite[href='#src-2-1']")).to_have_count(1)  # with its follow-up
+        screenshot(page, "conversation-reopened")
+
+        page.locator("#lsn-delete-conversation").click()
+        expect(chat).not_to_contain_text("rund 250 Akteure")
+        expect(kept).to_have_value("")
+        page.reload()
+        expect(page.locator("#lsn-ask")).to_be_visible()
+        kept.click()
+        expect(page.get_by_role("option")).to_have_count(0)
+    finally:
+        ctx.close()
+
+
+PDF_DOC = "bioregion-nord-annual-report-2025-marine-biotechnology-conference-kiel.pdf"
+PDF_TITLE = "Bioregion Nord: Annual Report 2025 of the Association, with the Marine Biotechnology Conference in Kiel"
+PDF_PAGES = [
+    "Bioregion Nord Annual Report 2025.\n\nThe association Bioregion Nord was founded in Kiel. "
+    "Its office lies near the harbour and employs nine people.",
+    "Marine Biotechnology Conference.\n\nThe marine biotechnology conference of Bioregion Nord took place in Kiel "
+    "in May. It was attended by 412 guests from eleven countries.",
+]
+PDF_QUESTION = "How many guests attended the marine biotechnology conference in Kiel?"
+
+
+def test_an_uploaded_pdf_citation_opens_its_page(browser, server, tmp_path):
+    """A PDF the test makes, uploaded: its citation links the cited page; the
+    viewer (pdf.js from this server) draws that page and highlights the quote."""
+    pdf = make_pdf(tmp_path / PDF_DOC, PDF_PAGES).read_bytes()
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    added = httpx.post(f"{server}/api/documents", headers=auth, files={"file": (PDF_DOC, pdf)},
+                       data={"title": PDF_TITLE, "lang": "en"}, timeout=300)
+    assert added.status_code == 200, added.text
+    ctx, page = open_page(browser, server, "en-US")
+    try:
+        served = httpx.get(f"{server}/api/documents/{PDF_DOC}/file", timeout=30)
+        assert served.headers["content-type"] == "application/pdf" and served.content == pdf
+        ask(page, PDF_QUESTION)
+        expect(page.locator("#lsn-chat")).to_contain_text("412 guests")
+        source = page.locator("#turn-1 li.lsn-source").filter(has=page.locator(".lsn-where", has_text=f"{PDF_DOC} · p. 2"))
+        link = source.locator("a.lsn-pdf")
+        expect(link).to_have_text("Open page 2 of the PDF ↗")
+        expect(page.locator(f"#turn-1 li.lsn-source:has-text('{EN_DOC}') a.lsn-pdf")).to_have_count(0)  # text keeps its passage view
+
+        with ctx.expect_page() as opened:
+            link.click()
+        viewer = opened.value
+        viewer.set_default_timeout(TIMEOUT_MS)
+        expect(viewer.locator("#lsn-viewer-page")).to_have_attribute("data-page", "2")
+        expect(viewer.locator("#lsn-viewer-where")).to_have_text("Page 2 of 2")
+        expect(viewer.locator("#lsn-viewer-status")).to_have_text(re.compile(r"^The (quote is|\d+ quotes are) highlighted\.$"))
+        expect(viewer.locator(".lsn-hit").first).to_be_visible()
+        assert "412 guests" in " ".join(viewer.locator(".lsn-hit").all_inner_texts())
+        ink = viewer.evaluate(
+            """() => {
+                const c = document.getElementById('lsn-viewer-canvas');
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                let dark = 0;
+                for (let i = 0; i < d.length; i += 4) if (d[i] < 100) dark++;
+                return dark;
+            }"""
+        )
+        assert ink > 500  # the page itself is drawn, not only its text laid out for the highlight
+        screenshot(viewer, "pdf-page")
+        viewer.locator("#lsn-viewer-prev").click()
+        expect(viewer.locator("#lsn-viewer-page")).to_have_attribute("data-page", "1")
+        expect(viewer.locator("#lsn-viewer-where")).to_have_text("Page 1 of 2")
+
+        page.get_by_role("tab", name="Documents").click()
+        expect(page.locator("#lsn-corpus")).to_contain_text(PDF_TITLE)
+        assert fits(page, "#lsn-corpus")  # a long file name and title: every column still in view
+    finally:
+        ctx.close()
+        httpx.delete(f"{server}/api/documents/{PDF_DOC}", headers=auth, timeout=120)
 
 
 # ---------------------------------------------------------------- Draft
@@ -380,6 +543,7 @@ def test_eval_lists_runs_and_compares_two(browser, server, runs_dir):
         worse = re.compile(r"q1 \(fact, de\): “.+” — hit@5 1\.000 → 0\.000, mrr 1\.000 → 0\.500")
         expect(changes.locator("li", has_text=worse)).to_have_count(1)  # with the question's text
         expect(changes).to_contain_text("Got better (1)")
+        assert fits(page, "#lsn-eval-runs") and fits(page, "#lsn-eval-deltas")
         screenshot(page, "eval-en")
 
         store_run(runs_dir, "regressed", "2025-01-03T10:00:00+00:00", {"q1": (0, 0.0), "q2": (0, 0.0), "q3": (0, 0.0)})

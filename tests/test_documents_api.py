@@ -113,6 +113,44 @@ def test_pdf_and_docx_uploads(client, tmp_path):
         assert client.delete(f"/api/documents/{name}", headers=AUTH).status_code == 200
 
 
+def test_the_original_file_of_an_indexed_document(client, settings, tmp_path):
+    """GET /api/documents/{doc}/file: the file as ingested, for the UI's PDF
+    page viewer; only names the index holds, whatever else is on disk."""
+    pdf = make_pdf(tmp_path / "a.pdf", ["Erste Seite. " + NOTE.replace("ü", "ue"), "Zweite Seite. Nur ein Satz hier."]).read_bytes()
+    assert upload(client, "seiten.pdf", pdf).status_code == 200
+    try:
+        r = client.get("/api/documents/seiten.pdf/file")
+        assert r.status_code == 200 and r.content == pdf
+        assert r.headers["content-type"] == "application/pdf"
+        assert r.headers["content-disposition"] == 'inline; filename="seiten.pdf"'
+        assert r.headers["x-content-type-options"] == "nosniff" and "content-security-policy" not in r.headers
+        part = client.get("/api/documents/seiten.pdf/file", headers={"Range": "bytes=0-4"})  # pdf.js reads in ranges
+        assert part.status_code == 206 and part.content == b"%PDF-"
+    finally:
+        assert client.delete("/api/documents/seiten.pdf", headers=AUTH).status_code == 200
+    gone = client.get("/api/documents/seiten.pdf/file")
+    assert gone.status_code == 404 and gone.json() == {"detail": "no document named 'seiten.pdf' in the index"}
+
+    text = client.get(f"/api/documents/{STRATEGY_2030}/file")  # a corpus document, text
+    assert text.status_code == 200 and text.content == (settings.corpus_dir / STRATEGY_2030).read_bytes()
+    assert text.headers["content-type"] == "text/plain; charset=utf-8"
+    assert text.headers["content-security-policy"] == "sandbox"  # shown, never run, on this origin
+
+
+@pytest.mark.parametrize("doc", ["manifest.toml", ".hidden", "nope.pdf", "..%2Fcorpus%2Fmanifest.toml", "..", "%2Fetc%2Fpasswd"])
+def test_only_indexed_documents_are_served(client, doc):
+    r = client.get(f"/api/documents/{doc}/file")
+    assert r.status_code == 404 and r.json()["detail"].startswith(("no document named", "no such endpoint"))
+
+
+def test_a_document_only_the_index_knows_has_no_file(client, settings):
+    assert upload(client, "verschwunden.txt", NOTE.encode()).status_code == 200
+    (settings.upload_dir / "verschwunden.txt").unlink()
+    r = client.get("/api/documents/verschwunden.txt/file")
+    assert r.status_code == 404 and "only the index knows" in r.json()["detail"]
+    assert client.delete("/api/documents/verschwunden.txt", headers=AUTH).status_code == 200
+
+
 def _encrypted_pdf(tmp_path) -> bytes:
     from fpdf import FPDF
 

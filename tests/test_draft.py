@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import zipfile
 from pathlib import Path
 
 import docx
@@ -301,6 +302,21 @@ def test_docx_has_the_headings_the_quotes_and_the_references(points_draft):
     assert not any("**" in t or "\\" in t for _, t in paragraphs)
 
 
+def test_docx_names_the_application_or_the_user_not_python_docx(points_draft):
+    """Word's "Info" shows the author and the application: this one, or the
+    signed-in user as the author; no trace of the library's template."""
+    data = to_docx(points_draft)
+    properties = docx.Document(io.BytesIO(data)).core_properties
+    assert properties.author == properties.last_modified_by == "LSN Assistant"
+    assert properties.comments == "" and properties.revision == 1
+    assert properties.created.year >= 2025 and properties.created == properties.modified
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        app = z.read("docProps/app.xml").decode("utf-8")
+        assert "<Application>LSN Assistant</Application>" in app
+        assert "python-docx" not in z.read("docProps/core.xml").decode("utf-8")
+    assert docx.Document(io.BytesIO(to_docx(points_draft, author="Erika Muster"))).core_properties.author == "Erika Muster"
+
+
 # ---- the Gradio tab
 
 
@@ -357,5 +373,5 @@ def test_tab_shows_errors_as_messages(assistant):
     assert message == "Could not build the draft: the topic is empty"
     with pytest.warns(UserWarning):
         *_, message = on_build(lambda: assistant, "", "", None, "auto", None, ui_lang="de")
-    assert message == "Der Entwurf konnte nicht erstellt werden: the topic is empty"
+    assert message == "Der Entwurf konnte nicht erstellt werden: Das Thema ist leer."  # the library's words, in German
     assert on_edit("# Nur Text", None) == ("# Nur Text", gr.skip(), gr.skip(), gr.skip())

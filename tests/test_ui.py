@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,7 +21,7 @@ from conftest import clean_settings
 from lsn_assistant.errors import BadQuery, IndexEmpty, UploadRejected
 from lsn_assistant.types import Answer, Citation
 from ui import app as ui_app
-from ui import chat, documents, i18n, render
+from ui import chat, conversations, documents, i18n, render
 
 PASSAGE = (
     "Eine ebenso zentrale Rolle wird auch weiterhin der Life Science Nord e. V. einnehmen. "
@@ -189,6 +190,47 @@ def test_sources_panel_before_any_answer():
     assert "The sources of an answer appear here" in render.sources_panel([], "en")
 
 
+def test_sources_panel_has_its_heading_first():
+    """The heading is the panel's own first line (Gradio's floating label
+    covered the passages scrolled under it)."""
+    for exchanges in ([], [{"question": "Q", "answer": answer()}]):
+        assert render.sources_panel(exchanges, "de").startswith('<div class="lsn-sources"><h2 class="lsn-sources-head">Quellen</h2>')
+        assert '<h2 class="lsn-sources-head">Sources</h2>' in render.sources_panel(exchanges, "en")
+
+
+def test_a_pdf_citation_links_its_page_in_the_viewer():
+    html = render.sources_panel([{"question": "Q", "answer": answer()}], "de")
+    (link,) = re.findall(r'<a class="lsn-pdf" href="([^"]+)" target="_blank" rel="noopener">Seite 4 im PDF öffnen ↗</a>', html)
+    path, _, query = link.replace("&amp;", "&").partition("?")
+    assert path == "viewer/index.html"  # relative: the UI may be served under a prefix
+    from urllib.parse import parse_qs
+
+    params = parse_qs(query)
+    assert params == {"doc": ["strategie.pdf"], "page": ["4"], "q": [QUOTE_1, QUOTE_2], "lang": ["de"]}  # both quotes of the passage
+
+
+@pytest.mark.parametrize(
+    "item, linked",
+    [
+        ({"doc": "a.PDF", "page": 2}, True),
+        ({"doc": "a.pdf", "page": None}, False),  # no page to open
+        ({"doc": "a.md", "page": 2}, False),  # text documents keep the passage view
+        ({"doc": "a.docx", "page": None}, False),
+        ({"doc": 'x".pdf', "page": 1}, True),
+    ],
+)
+def test_pdf_link_only_for_a_pdf_page(item, linked):
+    out = render.pdf_link(item, ['Ein "Zitat" <b>'], "en")
+    assert bool(out) == linked
+    if linked:
+        assert '"Zitat"' not in out and "<b>" not in out and "Open page" in out  # quoted into the URL, escaped
+
+
+def test_related_passages_of_a_pdf_link_their_page_too():
+    html = render.sources_panel([{"question": "cost?", "answer": Answer(**ABSTAINED).to_dict()}], "en")
+    assert "viewer/index.html?doc=strategie.pdf&amp;page=2&amp;lang=en" in html and "Open page 2 of the PDF" in html
+
+
 def test_copy_text_is_the_answer_with_its_sources_in_its_language():
     text = render.copy_text(answer())
     assert text.splitlines() == [
@@ -314,6 +356,162 @@ def test_clear():
     assert chatbot == [] and state == [] and copied == "" and "Hier erscheinen" in sources
 
 
+def test_history_keeps_the_latest_turns_the_assistant_takes():
+    from lsn_assistant.conversation import MAX_TURNS
+
+    exchanges = [{"question": f"Frage {i}?", "text": "", "answer": answer(), "error": None} for i in range(40)]
+    turns = chat.history(exchanges)
+    assert len(turns) == MAX_TURNS and turns[0] == {"role": "user", "content": f"Frage {40 - MAX_TURNS // 2}?"}
+
+
+def test_errors_are_shown_in_the_ui_language():
+    fake = FakeAssistant(error=BadQuery("the question is too long (2500 characters; at most 2000)"))
+    _, messages, state, _, _ = run(fake, "x" * 10, [], lang="de")[-1]
+    assert state[0]["error"] == "Die Frage ist zu lang (2500 Zeichen; höchstens 2000)."
+    assert "Die Frage ist zu lang" in messages[-1]["content"]
+    _, _, state, _, _ = run(FakeAssistant(error=IndexEmpty("the index is empty: run `lsn ingest` first")), "Frage?", [], lang="en")[-1]
+    assert state[0]["error"] == "the index is empty: run `lsn ingest` first"  # English stays the library's words
+
+
+@pytest.mark.parametrize(
+    "english, german",
+    [
+        ("the question is empty", "Die Frage ist leer."),
+        ("the topic is too long (900 characters; at most 500)", "Das Thema ist zu lang (900 Zeichen; höchstens 500)."),
+        ("the question has no visible characters (only spaces or invisible characters)",
+         "Die Frage enthält keine sichtbaren Zeichen (nur Leerzeichen oder unsichtbare Zeichen)."),
+        ("the question contains a control character (U+0007); remove it", "Die Frage enthält ein Steuerzeichen (U+0007); bitte entfernen."),
+        ("the index is empty: run `lsn ingest` first", "Der Index ist leer: Zuerst `lsn ingest` ausführen."),
+        ("wrong or missing API key", "Falscher oder fehlender API-Schlüssel."),
+        ("write operations are disabled: no API key is configured (set LSN_API_KEY)",
+         "Schreiben ist abgeschaltet: Es ist kein API-Schlüssel eingerichtet (LSN_API_KEY setzen)."),
+        (".exe files are not accepted; upload .docx, .md, .pdf, .txt", ".exe-Dateien werden nicht angenommen; erlaubt sind .docx, .md, .pdf, .txt."),
+        ("the file is 3.2 MB; the limit is 2 MB", "Die Datei ist 3.2 MB groß; erlaubt sind höchstens 2 MB."),
+        ("notiz.pdf is named .pdf but holds text content", "notiz.pdf heißt .pdf, enthält aber Inhalt vom Typ text."),
+        ("geheim.pdf: the PDF is encrypted with a password; provide an unencrypted copy",
+         "geheim.pdf: Die PDF ist mit einem Passwort verschlüsselt; bitte eine unverschlüsselte Kopie verwenden."),
+        ("/data/uploads/x.pdf: not a readable PDF (PdfReadError: EOF marker not found)",
+         "/data/uploads/x.pdf: Keine lesbare PDF (PdfReadError: EOF marker not found)."),
+        ("the corpus folder already has a document named a.pdf; rename the file",
+         "Im Korpusordner gibt es schon ein Dokument namens a.pdf; bitte die Datei umbenennen."),
+        ("only a file uploaded through this page can be added (the path is outside the upload cache)",
+         "Nur eine über diese Seite hochgeladene Datei kann hinzugefügt werden (der Pfad liegt außerhalb des "
+         "Upload-Zwischenspeichers)."),
+        # unknown messages and subjects stay as they are
+        ("something nobody foresaw", "something nobody foresaw"),
+        ("the filter value is empty", "the filter value is empty"),
+        ("x.pdf: something nobody foresaw", "x.pdf: something nobody foresaw"),
+    ],
+)
+def test_known_library_errors_in_german(english, german):
+    assert i18n.error_message("de", english) == german
+    assert i18n.error_message("en", english) == english
+    assert i18n.error_message("de", UploadRejected(english)) == german  # the exception itself, too
+
+
+# ---------------------------------------------------------------- conversations kept in the browser
+
+
+NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def answered(question: str, done: dict | None = None) -> dict:
+    done = done or answer()
+    return {"question": question, "text": done["answer"], "answer": done, "error": None}
+
+
+def test_a_conversation_is_saved_reopened_continued_and_deleted():
+    first = [answered("Wie viele Akteure?")]
+    kept, cid = conversations.save([], None, first, NOW)
+    assert len(kept) == 1 and cid == kept[0]["id"] and kept[0]["title"] == "Wie viele Akteure?"
+    assert kept[0]["created"] == kept[0]["updated"] == "2026-03-01T09:30:00+00:00"
+    json.dumps(kept)  # what the browser stores: JSON
+
+    chatbot, state, sources, copied, reopened = chat.reopen(kept, cid, "de")
+    assert reopened == cid and [x["question"] for x in state] == ["Wie viele Akteure?"]
+    assert state[0]["answer"]["citations"][0]["text"] == PASSAGE and state[0]["text"] == state[0]["answer"]["answer"]
+    assert chatbot == chat.messages(state) and 'id="src-1-2"' in sources and "strategie.pdf · S. 4" in sources
+    assert copied == render.copy_text(state[0]["answer"])
+    assert chat.history(state)[1]["citations"][0]["doc"] == "strategie.pdf"  # a follow-up keeps its documents
+
+    later = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    kept, same = conversations.save(kept, cid, [*state, answered("Und woher?")], later)
+    assert same == cid and len(kept) == 1 and len(kept[0]["exchanges"]) == 2
+    assert kept[0]["created"] == "2026-03-01T09:30:00+00:00" and kept[0]["updated"] == "2026-03-01T10:00:00+00:00"
+
+    other, oid = conversations.save(kept, None, [answered("Andere Frage?")], later)
+    assert [c["id"] for c in other] == [oid, cid]  # newest first
+    assert conversations.choices(other, "de", "Europe/Berlin") == [
+        ("Andere Frage? · 01.03.2026 11:00", oid), ("Wie viele Akteure? · 01.03.2026 11:00", cid)]
+    assert conversations.choices(other, "en", "Not/AZone")[0] == ("Andere Frage? · 2026-03-01 10:00", oid)  # UTC
+    assert [c["id"] for c in conversations.delete(other, cid)] == [oid]
+    assert chat.reopen(conversations.delete(other, cid), cid, "en")[:4] == chat.clear("en")  # gone: a new one
+
+
+def test_what_is_kept_of_an_answer():
+    done = answer(mode="llm", notice="Hinweis")
+    done["timings_ms"] = {"total": 12.5}
+    done["evidence"] = {"score": 0.9}
+    (kept,) = conversations.compact([answered("Q", done)])
+    assert set(kept["answer"]) == {"answer_id", "answer", "language", "mode", "notice", "abstained", "citations", "related"}
+    assert set(kept["answer"]["citations"][0]) == {"n", "chunk_id", "doc", "page", "title", "section", "quote", "text", "lang"}
+    related = Answer(**{**ABSTAINED, "related": ({**ABSTAINED["related"][0], "text": "lang " * 500},)}).to_dict()
+    (kept,) = conversations.compact([answered("cost?", related)])
+    assert len(kept["answer"]["related"][0]["text"]) <= render.RELATED_CHARS + 2
+
+
+def test_an_answer_is_saved_with_its_last_output():
+    """Saved in the same update as the answer: a reload right after it finds it."""
+    done = answer()
+    fake = FakeAssistant(stream_of(done, [done["answer"]]))
+    outputs = list(chat.respond_and_keep(lambda: fake, "Wie viele?", [], None, None, "de", [], None, "Europe/Berlin",
+                                         now=lambda: NOW))
+    assert all(isinstance(v, type(gr.skip())) for o in outputs[:-1] for v in o[5:])
+    *answered_out, kept, cid, listed = outputs[-1]
+    assert answered_out[2][0]["answer"] == done and 'id="src-1-1"' in answered_out[3]  # respond's own last output
+    assert kept[0]["id"] == cid and listed["value"] == cid and listed["choices"] == [("Wie viele? · 01.03.2026 10:30", cid)]
+    fake.events = stream_of(done, [done["answer"]])
+    again = list(chat.respond_and_keep(lambda: fake, "Und?", answered_out[2], None, None, "de", kept, cid, None,
+                                       now=lambda: NOW))[-1]
+    assert again[6] == cid and len(again[5]) == 1 and len(again[5][0]["exchanges"]) == 2  # continued, not a second one
+
+
+def test_a_conversation_without_an_answer_is_not_saved():
+    failed = [{"question": "Frage?", "text": "", "answer": None, "error": "the index is empty"}]
+    assert conversations.save([], None, failed, NOW) == ([], None)
+    kept, cid = conversations.save([], None, [*failed, answered("Noch einmal?")], NOW)
+    assert kept[0]["title"] == "Noch einmal?" and kept[0]["exchanges"][0]["error"] == "the index is empty"
+
+
+def test_the_list_is_bounded(monkeypatch):
+    kept = []
+    for i in range(conversations.MAX_CONVERSATIONS + 3):
+        kept, _ = conversations.save(kept, None, [answered(f"Frage {i}?")], NOW)
+    assert len(kept) == conversations.MAX_CONVERSATIONS and kept[0]["title"] == f"Frage {conversations.MAX_CONVERSATIONS + 2}?"
+    monkeypatch.setattr(conversations, "MAX_CHARS", 6000)
+    kept, _ = conversations.save(kept, None, [answered(f"Lang {i}?") for i in range(6)], NOW)
+    assert len(kept) == 1 and len(json.dumps(kept, ensure_ascii=False)) <= 6000  # the oldest went, then old exchanges
+    assert kept[0]["exchanges"][-1]["question"] == "Lang 5?" and kept[0]["title"] == "Lang 0?"
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        None, "text", {"id": "x"}, [1, "a", None],
+        [{"id": "../../etc", "title": "t", "created": "", "updated": "", "exchanges": [{"question": "q", "answer": None, "error": None}]}],
+        [{"id": "abcdef0123", "title": "t", "created": "", "updated": "", "exchanges": []}],
+        [{"id": "abcdef0123", "title": "t", "created": "", "updated": "", "exchanges": [{"question": 3}]}],
+        [{"id": "abcdef0123", "title": "t", "created": "", "updated": "",
+          "exchanges": [{"question": "q", "answer": {"answer": "a", "abstained": False, "citations": [{"n": "1"}]}, "error": None}]}],
+    ],
+)
+def test_what_the_browser_sends_back_is_checked(stored):
+    """Storage of another format, or edited: left out, never an error."""
+    assert conversations.saved_list(stored) == []
+    assert chat.reopen(stored, "abcdef0123", "en")[4] is None
+    assert conversations.choices(stored, "en", None) == []
+
+
 # ---------------------------------------------------------------- documents
 
 
@@ -395,6 +593,11 @@ def test_upload_shows_a_rejection():
     lib = FakeLibrary(error=UploadRejected(".exe files are not accepted", 415))
     message, stored = documents.upload(lambda: lib, clean_settings(api_key="k"), "k", __file__, "en", Path(__file__).parent)
     assert message == "⚠ .exe files are not accepted" and not stored
+    lib.error = UploadRejected(".exe files are not accepted; upload .docx, .md, .pdf, .txt", 415)
+    message, _ = documents.upload(lambda: lib, clean_settings(api_key="k"), "k", __file__, "de", Path(__file__).parent)
+    assert message == "⚠ .exe-Dateien werden nicht angenommen; erlaubt sind .docx, .md, .pdf, .txt."
+    assert documents.upload(lambda: lib, clean_settings(api_key="k"), "nein", __file__, "de", Path(__file__).parent) == (
+        "⚠ Falscher oder fehlender API-Schlüssel.", False)
 
 
 def test_delete_needs_the_api_key():
@@ -435,7 +638,7 @@ def test_build_ui_sets_concurrency_limits():
     assert len(writes) == 2 and all(f.concurrency_limit == 1 for f in writes)
     assert blocks._queue.default_concurrency_limit == ui_app.DEFAULT_CONCURRENCY
     ours = [f for f in blocks.fns.values() if f.fn is None or f.fn.__module__ == "ui.app"]  # not the Draft/Eval tabs'
-    assert len(ours) == 10  # with the 👍/👎 rating
+    assert len(ours) == 14  # with the 👍/👎 rating and the browser's conversations (time zone, list, reopen, delete)
     tabs = {f.fn.__module__ for f in blocks.fns.values() if f.fn is not None} - {"ui.app"}
     assert tabs == {"ui.draft_tab", "ui.eval_tab"}
     assert all(f.api_visibility == "private" for f in blocks.fns.values())
@@ -494,6 +697,18 @@ def test_mount_ui_keeps_the_api_routes():
         config = client.get("/config").json()
         assert config["title"] == "LSN Assistant" and config["i18n_translations"] == i18n.TEXTS
         assert ".lsn-passage mark" in config["css"] and "window.lsnCopy" in config["js"]
+        # the PDF viewer and the pdf.js it loads, from this server
+        page = client.get("/viewer/index.html")
+        assert page.status_code == 200 and "viewer.js" in page.text
+        for path in ("/viewer/viewer.js", "/viewer/pdfjs/pdf.min.mjs", "/viewer/pdfjs/pdf.worker.min.mjs"):
+            r = client.get(path)
+            assert r.status_code == 200 and re.match(r"(text|application)/javascript", r.headers["content-type"]), path
+        assert client.get("/viewer/pdfjs/standard_fonts/LiberationSans-Regular.ttf").status_code == 200
+        assert client.get("/viewer/../health").json() == {"status": "ok"}  # nothing outside its folder
+        assert client.get("/viewer/%2e%2e/app.css").status_code == 404
+        # weight 600 from the complete Bold file, not Gradio's few-glyph SemiBold (the header's odd "A")
+        theme = client.get("/theme.css").text
+        assert "SourceSansPro-Bold.woff2" in theme and "SourceSansPro-SemiBold.woff2" not in theme
 
 
 def test_a_rating_in_the_chat_is_stored_with_its_answer():

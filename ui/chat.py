@@ -5,20 +5,25 @@ user in ``gr.State``::
      (Answer.to_dict() once done), "error": str | None}
 
 The Chatbot's messages, the history the assistant continues from and the
-sources panel are all made from that list, so they cannot disagree.
+sources panel are all made from that list, so they cannot disagree. The
+browser keeps the list too (``ui/conversations.py``), so that a conversation
+can be reopened after a reload and continued.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import gradio as gr
 
 from lsn_assistant.assistant import Assistant
+from lsn_assistant.conversation import MAX_TURNS
 from lsn_assistant.errors import LSNError
 
-from .i18n import text
+from . import conversations
+from .i18n import error_message, text
 from .render import answer_markdown, copy_text, escape_markdown, sources_panel
 
 log = logging.getLogger(__name__)
@@ -32,13 +37,15 @@ def new_exchange(question: str) -> dict:
 
 def history(exchanges: list[dict]) -> list[dict]:
     """The turns of the answered exchanges, for ``Assistant.ask_stream``; the
-    assistant turns carry their citations (a follow-up keeps their documents)."""
+    assistant turns carry their citations (a follow-up keeps their documents).
+    Only the latest ``MAX_TURNS``, as many as the assistant takes: a long
+    conversation, continued after a reload, goes on from its recent turns."""
     turns = []
     for x in exchanges:
         if x["answer"] is not None:
             turns.append({"role": "user", "content": x["question"]})
             turns.append({"role": "assistant", "content": x["answer"]["answer"], "citations": x["answer"]["citations"]})
-    return turns
+    return turns[-MAX_TURNS:] if len(turns) > MAX_TURNS else turns
 
 
 def filters(docs: list[str] | None, langs: list[str] | None) -> dict | None:
@@ -96,8 +103,34 @@ def respond(
                 continue
             yield gr.skip(), messages(exchanges), gr.skip(), gr.skip(), gr.skip()
     except LSNError as exc:
-        x["error"] = str(exc)
+        x["error"] = error_message(lang, exc)
     yield gr.skip(), messages(exchanges), exchanges, sources_panel(exchanges, lang), copy_text(x["answer"])
+
+
+def respond_and_keep(
+    get_assistant: Callable[[], Assistant],
+    question: str,
+    exchanges: list[dict],
+    docs: list[str] | None,
+    langs: list[str] | None,
+    lang: str,
+    saved: object,
+    conversation_id: str | None,
+    tz: str | None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Iterator[tuple]:
+    """``respond``, its outputs followed by (the browser's saved list, the
+    conversation's id, the list's choices): the conversation is saved with
+    the answer's last output, in the same update, so that a reload right
+    after an answer finds it (saved by a later event, it could be lost)."""
+    for out in respond(get_assistant, question, exchanges, docs, langs, lang):
+        state = out[2]
+        if not isinstance(state, list):
+            yield *out, gr.skip(), gr.skip(), gr.skip()
+            continue
+        kept, conversation_id = conversations.save(saved, conversation_id, state, now())
+        listed = gr.update(choices=conversations.choices(kept, lang, tz), value=conversation_id)
+        yield *out, kept, conversation_id, listed
 
 
 def keep_for_rating(get_assistant: Callable[[], Assistant], answer: dict, turns: list[dict]) -> None:
@@ -124,10 +157,22 @@ def rate(get_assistant: Callable[[], Assistant], exchanges: list[dict], index: o
     try:
         get_assistant().rate(answer["answer_id"], rating, comment)
     except LSNError as exc:
-        return text(lang, "feedback_failed", error=exc), comment
+        return text(lang, "feedback_failed", error=error_message(lang, exc)), comment
     return text(lang, f"feedback_thanks_{rating}"), ""
 
 
 def clear(lang: str) -> tuple:
     """A new conversation: (chatbot, state, sources panel, copy text)."""
     return [], [], sources_panel([], lang), ""
+
+
+def reopen(saved: object, conversation_id: str | None, lang: str) -> tuple:
+    """A conversation the browser kept, shown as it was left: (chatbot,
+    state, sources panel, copy text, its id); one no longer there (deleted
+    in another tab) starts a new conversation."""
+    found = conversations.find(saved, conversation_id)
+    if found is None:
+        return *clear(lang), None
+    exchanges = conversations.exchanges_of(found)
+    answered = [x["answer"] for x in exchanges if x["answer"]]
+    return messages(exchanges), exchanges, sources_panel(exchanges, lang), copy_text(answered[-1] if answered else None), found["id"]

@@ -2,7 +2,8 @@
 behind the API key (``lsn_assistant.auth.check_api_key``, as the API does).
 
 Each write returns a status line for the tab; a refused key or a rejected
-file is a readable message there, not an exception.
+file is a readable message there (in German for a German UI,
+``i18n.error_message``), not an exception.
 
 The file input's value is a path the browser sends back, and a caller can
 send any path: only a file inside Gradio's upload cache (resolved, links
@@ -19,11 +20,14 @@ from lsn_assistant.auth import check_api_key
 from lsn_assistant.config import Settings
 from lsn_assistant.errors import LSNError, UploadRejected
 
-from .i18n import text, word
+from .i18n import error_message, text, word
 from .render import escape_markdown
 
 UPLOAD_TYPES = [".pdf", ".docx", ".txt", ".md", ".markdown"]
 COLUMNS = ("doc", "title", "year", "langs", "chunks", "source")
+# Fixed shares of the width: measured from their content, a long file name or
+# title pushed the right-hand columns out of a 1400-px window.
+COLUMN_WIDTHS = ("26%", "36%", "7%", "9%", "9%", "13%")
 
 
 def corpus_table(docs: list[dict], lang: str) -> dict:
@@ -56,15 +60,15 @@ def report_text(report: dict, lang: str) -> str:
         if f.get("chunks"):
             line += f", {text(lang, 'passages', n=f['chunks'])}"
         if f.get("error"):
-            line += f": {escape_markdown(f['error'])}"
+            line += f": {escape_markdown(error_message(lang, f['error']))}"
         lines.append(line)
     if report.get("index_size") is not None:
         lines.append(text(lang, "index_size", n=report["index_size"]))
     return "  \n".join(lines)
 
 
-def error_text(exc: LSNError) -> str:
-    return f"⚠ {escape_markdown(str(exc))}"
+def error_text(exc: LSNError, lang: str) -> str:
+    return f"⚠ {escape_markdown(error_message(lang, exc))}"
 
 
 def uploaded_file(path: str, cache_dir: str | Path, max_bytes: int) -> Path:
@@ -101,7 +105,7 @@ def upload(
         real = uploaded_file(path, cache_dir, int(settings.max_upload_mb * 1024 * 1024))
         report = get_assistant().add_document(real.name, real.read_bytes())
     except LSNError as exc:
-        return error_text(exc), False
+        return error_text(exc, lang), False
     stored = not any(f.get("status") == "failed" for f in report.get("files", []))
     if stored:
         real.unlink(missing_ok=True)
@@ -116,7 +120,7 @@ def delete(get_assistant: Callable[[], Assistant], settings: Settings, key: str 
         check_api_key(settings, key or None)
         report = get_assistant().delete_document(doc)
     except LSNError as exc:
-        return error_text(exc)
+        return error_text(exc, lang)
     lines = [escape_markdown(text(lang, "deleted", doc=doc))]
     if isinstance(report, dict) and report.get("index_size") is not None:
         lines.append(text(lang, "index_size", n=report["index_size"]))

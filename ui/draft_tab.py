@@ -31,7 +31,7 @@ from lsn_assistant.config import Settings
 from lsn_assistant.draft import Draft, build_draft, from_markdown, to_docx, to_markdown
 from lsn_assistant.errors import LSNError
 
-from .i18n import DEFAULT, I18N, request_language, text
+from .i18n import DEFAULT, I18N, error_message, request_language, text
 
 PRIVATE = "private"  # the UI's events are not an API
 
@@ -45,6 +45,7 @@ def language_choices(ui_lang: str) -> list[tuple[str, str]]:
 class Session:
     draft: Draft  # as built
     folder: str  # where this user's downloads are written
+    author: str | None = None  # the signed-in user (Gradio's auth), the .docx's author
 
 
 def remove_session(session: Session | None) -> None:
@@ -66,7 +67,7 @@ def export(session: Session, markdown: str) -> tuple[Draft, str, str]:
     stem = file_stem(draft.title)
     md_path, docx_path = folder / f"{stem}.md", folder / f"{stem}.docx"
     md_path.write_text(to_markdown(draft), encoding="utf-8")
-    docx_path.write_bytes(to_docx(draft))
+    docx_path.write_bytes(to_docx(draft, author=session.author))
     return draft, str(md_path), str(docx_path)
 
 
@@ -98,9 +99,11 @@ def on_build(
     session: Session | None,
     progress: Callable[[int, int, str], None] | None = None,
     ui_lang: str = DEFAULT,
+    author: str | None = None,
 ) -> tuple:
     """Outputs: session, editor, preview, .md file, .docx file, status. A
-    problem with the input or the index is a message, the rest unchanged."""
+    problem with the input or the index is a message (in the UI's
+    language), the rest unchanged. ``author``: the user, when signed in."""
     try:
         draft = build_draft(
             get_assistant(),
@@ -111,12 +114,13 @@ def on_build(
             progress,
         )
     except LSNError as exc:
-        gr.Warning(str(exc))
-        return (gr.skip(),) * 5 + (text(ui_lang, "draft_failed", error=exc),)
+        message = error_message(ui_lang, exc)
+        gr.Warning(message)
+        return (gr.skip(),) * 5 + (text(ui_lang, "draft_failed", error=message),)
     if session is None:
-        session = Session(draft, tempfile.mkdtemp(prefix="lsn-draft-"))
+        session = Session(draft, tempfile.mkdtemp(prefix="lsn-draft-"), author)
     else:
-        session = dataclasses.replace(session, draft=draft)
+        session = dataclasses.replace(session, draft=draft, author=author)
     markdown = to_markdown(draft)
     _, md_path, docx_path = export(session, markdown)
     return session, markdown, markdown, md_path, docx_path, status(draft, ui_lang)
@@ -140,7 +144,7 @@ def document_choices(get_assistant: Callable[[], Assistant], ui_lang: str = DEFA
     try:
         docs = get_assistant().documents()
     except LSNError as exc:
-        gr.Warning(text(ui_lang, "draft_no_doc_list", error=exc))
+        gr.Warning(text(ui_lang, "draft_no_doc_list", error=error_message(ui_lang, exc)))
         return gr.update(choices=[])
     return gr.update(choices=sorted((d["title"] or d["doc"], d["doc"]) for d in docs))
 
@@ -181,7 +185,8 @@ def draft_tab(
             progress((done, total), desc=heading)
 
         ui_lang = request_language(request)
-        return on_build(get_assistant, topic_text, points_text, doc_names, language, state, report, ui_lang)
+        author = getattr(request, "username", None)  # set when the app is served with Gradio's auth
+        return on_build(get_assistant, topic_text, points_text, doc_names, language, state, report, ui_lang, author)
 
     def edit_event(markdown: str, state: Session | None, request: gr.Request):
         return on_edit(markdown, state, request_language(request))

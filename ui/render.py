@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote, urlencode
 
 from lsn_assistant.answer import labels
 
@@ -100,6 +101,21 @@ def where(item: dict, lang: str) -> str:
     return " · ".join(html.escape(str(p)) for p in parts if p)
 
 
+def pdf_link(item: dict, quotes: list[str], lang: str) -> str:
+    """A link that opens the cited page of the original PDF in the viewer
+    (``ui/static/viewer``, served at ``viewer/``) with the quotes highlighted;
+    "" for a passage of any other document (text documents keep the passage
+    view), or without a page. The name decides: a file named .pdf was loaded
+    as a PDF, or refused (``ingest.load``)."""
+    doc, page = item.get("doc") or "", item.get("page")
+    if not doc.lower().endswith(".pdf") or not isinstance(page, int) or page < 1:
+        return ""
+    query = [("doc", doc), ("page", str(page)), *(("q", q) for q in quotes if q.strip()), ("lang", lang)]
+    href = "viewer/index.html?" + urlencode(query, quote_via=quote)
+    label = html.escape(text(lang, "pdf_page", page=page))
+    return f'<div class="lsn-open"><a class="lsn-pdf" href="{html.escape(href)}" target="_blank" rel="noopener">{label}</a></div>'
+
+
 def shorten(s: str, limit: int = RELATED_CHARS, strip: bool = True) -> str:
     """``s`` cut at a word boundary before ``limit`` characters, with "…"."""
     s = s.strip() if strip else s
@@ -131,6 +147,7 @@ def _cited_passage(turn: int, group: list[dict], lang: str) -> str:
     return (
         f'<li class="lsn-source"><div class="lsn-source-head">{numbers} <span class="lsn-title">{title}</span></div>'
         f'<div class="lsn-where">{where(first, lang)}</div>'
+        f'{pdf_link(first, [c.get("quote") or "" for c in group], lang)}'
         f'<blockquote class="lsn-passage">{passage}</blockquote></li>'
     )
 
@@ -140,6 +157,7 @@ def _related(r: dict, lang: str) -> str:
     return (
         f'<li class="lsn-source"><div class="lsn-source-head"><span class="lsn-title">{title}</span></div>'
         f'<div class="lsn-where">{where(r, lang)}</div>'
+        f'{pdf_link(r, [], lang)}'
         f'<blockquote class="lsn-passage">{html.escape(shorten(r.get("text") or ""))}</blockquote></li>'
     )
 
@@ -163,13 +181,16 @@ def turn_sources(turn: int, question: str, answer: dict, lang: str, latest: bool
 
 
 def sources_panel(exchanges: list[dict], lang: str) -> str:
-    """All answers' sources, the latest first and open; older ones folded."""
+    """All answers' sources, the latest first and open; older ones folded.
+    The panel's heading is its own first line (it stays on top while the
+    passages scroll), not Gradio's label, which floated over them."""
+    head = f'<h2 class="lsn-sources-head">{text(lang, "sources_label")}</h2>'
     answered = [(i, x) for i, x in enumerate(exchanges, start=1) if x.get("answer")]
     if not answered:
-        return f'<div class="lsn-sources"><p class="lsn-empty">{text(lang, "sources_empty")}</p></div>'
+        return f'<div class="lsn-sources">{head}<p class="lsn-empty">{text(lang, "sources_empty")}</p></div>'
     last = answered[-1][0]
     parts = [turn_sources(i, x["question"], x["answer"], lang, i == last) for i, x in reversed(answered)]
-    return '<div class="lsn-sources">' + "".join(parts) + "</div>"
+    return f'<div class="lsn-sources">{head}' + "".join(parts) + "</div>"
 
 
 def copy_text(answer: dict | None) -> str:
