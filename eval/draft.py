@@ -126,7 +126,7 @@ def draft_questions(doc: str | Path, n: int, settings: Any, llm: Any = None) -> 
 
     path = resolve_doc(doc, settings.corpus_dir)
     document = load_document(path, read_manifest(path.parent).entries.get(path.name))
-    chunks = prepare(document, settings)
+    chunks = [c for c in prepare(document, settings) if c.kind == "passage"]  # an entry repeats a passage's line
     doc_folded = CorpusText(path.parent).folded(path.name) or ""
     items = []
     for i, c in enumerate(_pick(_candidates(chunks, doc_folded), n), 1):

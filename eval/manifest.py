@@ -1,7 +1,8 @@
 """What a run evaluated, so two runs can be told apart and a run reproduced.
 
 ``build_manifest`` records the git commit (and whether the tree had changes),
-a hash of the settings and answer parameters (secrets left out), fingerprints
+a hash of the settings, the fitted retrieval parameters (with the sha256 of
+their file) and the answer parameters (secrets left out), fingerprints
 of the index (its chunk ids: content hashes) and of the corpus folder (file
 names and bytes), a hash of each test set, package versions, the run's
 options, the bootstrap seed, the judge (model and prompts) and the wall time.
@@ -65,10 +66,14 @@ def git_state(root: Path = REPO) -> dict[str, Any]:
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
-def settings_record(settings: Any, params: Any = None) -> dict[str, Any]:
-    """The settings (secrets left out) and answer parameters, and their hash."""
+def settings_record(settings: Any, params: Any = None, retrieval: Any = None) -> dict[str, Any]:
+    """The settings (secrets left out), the fitted retrieval parameters
+    (``fitted.FittedRetrieval``: values and the file's sha256) and the answer
+    parameters, and their hash."""
     values = {k: v for k, v in settings.model_dump(mode="json").items() if k not in SECRETS}
     record: dict[str, Any] = {"settings": values}
+    if retrieval is not None:
+        record["retrieval_params"] = {**retrieval.to_parameters(), "sha256": retrieval.sha256}
     if params is not None:
         record["answer_params"] = dataclasses.asdict(params)
     record["hash"] = _sha256(json.dumps(record, sort_keys=True, default=str).encode())[:16]
@@ -127,7 +132,9 @@ def build_manifest(
         "name": name,
         "created": created.isoformat(timespec="seconds"),
         "git": git,
-        "settings": settings_record(settings, getattr(assistant.answerer, "params", None)),
+        "settings": settings_record(
+            settings, getattr(assistant.answerer, "params", None), getattr(assistant.retriever, "params", None)
+        ),
         "index": index_fingerprint(assistant.retriever.chunks),
         "corpus": corpus_fingerprint(settings.corpus_dir),
         "testsets": testset_records(testsets, counts),

@@ -125,6 +125,7 @@ def perturb(chunks: list[Chunk], copy: int, seed: int = 0) -> list[Chunk]:
             year=c.year,
             position=c.position,
             doc_hash=hashlib.sha256(doc.encode()).hexdigest()[:32],
+            kind=c.kind,
         ))
     return out
 
@@ -147,7 +148,8 @@ def write_corpus(chunks: list[Chunk], folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     docs: dict[str, list[Chunk]] = defaultdict(list)
     for c in chunks:
-        docs[c.doc].append(c)
+        if c.kind == "passage":  # ingest makes the entries again from the passages
+            docs[c.doc].append(c)
     manifest = []
     for doc, members in docs.items():
         members.sort(key=lambda c: c.position)

@@ -35,14 +35,15 @@ from lsn_assistant.errors import IngestError
 from lsn_assistant.store import ChunkStore, Publication
 from lsn_assistant.types import Chunk, Document
 
-from .chunk import chunk_document
+from .chunk import chunk_document, make_chunk_id
 from .clean import clean_pages
 from lsn_assistant.language import detect_language
 from lsn_assistant import library
 from .load import SUPPORTED, load_document, read_manifest
+from .structure import entries
 
 # Bump when cleaning or chunking changes what a file turns into.
-RECIPE_VERSION = "4"
+RECIPE_VERSION = "5"  # 5: structured entries (ingest/structure.py)
 EMBED_BATCH = 16
 # A pending version whose writer runs on another host counts as abandoned when
 # the writer has not written a batch for this long (on this host the process
@@ -140,7 +141,8 @@ def doc_hash(data: bytes, entry: dict, settings: Settings) -> str:
 
 
 def prepare(doc: Document, settings: Settings) -> list[Chunk]:
-    """Clean, chunk and language-tag one loaded document."""
+    """Clean, chunk and language-tag one loaded document; then the entries of
+    its abbreviations and imprint contacts (ingest/structure.py)."""
     cleaned = clean_pages([p.text for p in doc.pages])
     if not doc.lang:
         doc = replace(doc, lang=detect_language(" ".join(cleaned)[:5000], default="de"))
@@ -151,7 +153,11 @@ def prepare(doc: Document, settings: Settings) -> list[Chunk]:
         max_words=settings.chunk_max_words,
         overlap_sentences=settings.chunk_overlap_sentences,
     )
-    return [replace(c, lang=detect_language(c.text, default=doc.lang)) for c in chunks]
+    chunks = [replace(c, lang=detect_language(c.text, default=doc.lang)) for c in chunks]
+    # After language detection: an entry is a line of its passage and takes
+    # the passage's language (one line is too short to detect it from), and
+    # its section label is in that language.
+    return chunks + entries(chunks, lambda section, text, occ: make_chunk_id(doc.doc, section, text, occ))
 
 
 # ---------------------------------------------------------------- writers and recovery

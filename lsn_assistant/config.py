@@ -57,7 +57,6 @@ class Settings(BaseSettings):
     # --- retrieval
     search_k: int = Field(10, description="Default number of results")
     candidate_k: int = Field(100, description="Candidates each retriever contributes to fusion")
-    rrf_k: int = Field(10, description="Reciprocal-rank-fusion constant")
     cross_lingual: bool = Field(True, description="Translate the query lexically into the other language")
     dedupe_threshold: float = Field(
         0.85,

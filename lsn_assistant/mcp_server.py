@@ -184,7 +184,12 @@ def passage(assistant: Assistant, chunk_id: str) -> PassageOut:
     if chunk is None:
         raise ToolError(f"no passage with chunk_id {chunk_id.strip()!r} in the index; "
                         "ids come from search or ask (an ingest may have replaced it)")
-    siblings = sorted((c for c in index.chunks if c.doc == chunk.doc), key=lambda c: c.position)
+    # Neighbours are passages; an entry (one line of a passage, indexed on
+    # its own too) sits right after the passage it comes from.
+    siblings = sorted(
+        (c for c in index.chunks if c.doc == chunk.doc and (c.kind == "passage" or c.chunk_id == chunk.chunk_id)),
+        key=lambda c: (c.position, c.kind != "passage"),
+    )
     i = next(j for j, c in enumerate(siblings) if c.chunk_id == chunk.chunk_id)
     return PassageOut(
         chunk_id=chunk.chunk_id, doc=chunk.doc, title=chunk.title, page=chunk.page, section=chunk.section,

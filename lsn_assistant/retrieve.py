@@ -1,6 +1,9 @@
-"""Hybrid retrieval: dense (one list per embedder) + BM25 (with lexical query
-translation), fused by weighted reciprocal rank, filtered, and with the
-English/German duplicates collapsed.
+"""Hybrid retrieval: dense (one list per embedder) + BM25 (German compounds
+also as their parts, lexical query translation for the other language's
+chunks, whose scores are brought to the question language's level), fused by
+weighted reciprocal rank, filtered, and with the English/German duplicates
+collapsed. Fusion weights, the RRF constant and the BM25 knobs are fitted on
+the train split (``fitted.py``, ``scripts/fit_retrieval.py``).
 
 A search sees one generation of the index from start to end: an
 ``IndexSnapshot`` that is never changed once built. ``Retriever.reload``
@@ -23,8 +26,9 @@ import numpy as np
 from .config import Settings
 from .embeddings import get_embedder
 from .errors import BadQuery, IndexEmpty
+from .fitted import FittedRetrieval, fitted
 from .language import question_language
-from .lexical import LexicalIndex, analyze
+from .lexical import LexicalIndex, bm25_scores, query_terms, translated_terms
 from .store import ChunkStore, where_clause
 from .types import Chunk, ScoredChunk
 
@@ -32,7 +36,7 @@ MAX_QUERY_CHARS = 2000
 OTHER = {"de": "en", "en": "de"}
 
 
-def rrf(ranked: dict[str, list[str]], weights: dict[str, float], k: int = 60) -> list[tuple[str, float, dict[str, int]]]:
+def rrf(ranked: dict[str, list[str]], weights: Mapping[str, float], k: float = 60) -> list[tuple[str, float, dict[str, int]]]:
     """Weighted reciprocal-rank fusion: score(d) = sum_i w_i / (k + rank_i(d)).
 
     Returns (id, score, {list: 1-based rank}) best first; ties keep first-seen order.
@@ -123,7 +127,9 @@ class IndexSnapshot:
     _derived_lock: Any = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def build(cls, chunks: Iterable[Chunk], pending: Iterable[str] = ()) -> "IndexSnapshot":
+    def build(cls, chunks: Iterable[Chunk], pending: Iterable[str] = (), compounds: bool = True) -> "IndexSnapshot":
+        """``compounds``: BM25 also indexes the parts of German compounds
+        (the fitted parameters say whether)."""
         chunks = tuple(chunks)
         return cls(
             chunks=chunks,
@@ -131,7 +137,7 @@ class IndexSnapshot:
             doc=_read_only([c.doc for c in chunks], dtype=object),
             lang=_read_only([c.lang for c in chunks], dtype=object),
             year=_read_only([c.year if c.year is not None else -1 for c in chunks]),
-            lexical=LexicalIndex([lexical_text(c) for c in chunks], [c.lang or "de" for c in chunks]),
+            lexical=LexicalIndex([lexical_text(c) for c in chunks], [c.lang or "de" for c in chunks], compounds=compounds),
             title_terms=MappingProxyType({d: frozenset(t) for d, t in distinctive_title_terms(list(chunks)).items()}),
             pending=tuple(sorted(pending)),
         )
@@ -163,14 +169,14 @@ class QueryPlan:
 
 
 class Retriever:
-    def __init__(self, store: ChunkStore, settings: Settings):
+    def __init__(self, store: ChunkStore, settings: Settings, params: FittedRetrieval | None = None):
+        """``params``: the fitted retrieval parameters; by default the
+        packaged file's (``lsn_assistant/data/fitted-retrieval.json``)."""
         self.store = store
         self.settings = settings
+        self.params = params if params is not None else fitted()
         self._reloading = threading.Lock()
-        # chosen with scripts/ablate_retrieval.py on the dev sets (README)
-        self.weights = {"dense_e5": 1.0, "dense_use": 0.5, "bm25": 1.0, "doc_mention": 1.0}
-        self.translation_weight = 1.0
-        self.index: IndexSnapshot = IndexSnapshot.build(())
+        self.index: IndexSnapshot = IndexSnapshot.build((), compounds=self.params.compounds)
         self.reload()
 
     def reload(self) -> IndexSnapshot:
@@ -180,7 +186,7 @@ class Retriever:
         finishes late cannot replace a newer one."""
         with self._reloading:
             chunks, pending = self.store.visible_chunks()
-            self.index = IndexSnapshot.build(chunks, pending)
+            self.index = IndexSnapshot.build(chunks, pending, compounds=self.params.compounds)
             return self.index
 
     def _ix(self, index: IndexSnapshot | None, plan: QueryPlan | None = None) -> IndexSnapshot:
@@ -220,18 +226,10 @@ class Retriever:
     # ---- pieces
 
     def plan(self, query: str, index: IndexSnapshot | None = None) -> QueryPlan:
+        p = self.params
         lang = question_language(query)
-        terms: dict[str, float] = {}
-        for t in analyze(query, lang):
-            terms[t] = terms.get(t, 0.0) + 1.0
-        translated: dict[str, float] = {}
-        if self.settings.cross_lingual:
-            from .translate import Lexicon
-
-            other = OTHER.get(lang, "de")
-            for term, w in Lexicon.default().translate(query, lang, other):
-                for stem in analyze(term, other):
-                    translated[stem] = max(translated.get(stem, 0.0), w)
+        terms = query_terms(query, lang, p.compounds, p.part_weight)
+        translated = translated_terms(query, lang, p.compounds) if self.settings.cross_lingual else {}
         return QueryPlan(query, lang, terms, translated, self._ix(index))
 
     def _mask(self, filters: dict | None, index: IndexSnapshot | None = None) -> np.ndarray | None:
@@ -255,18 +253,17 @@ class Retriever:
         plan: QueryPlan | None = None,
         index: IndexSnapshot | None = None,
     ) -> list[str]:
-        """BM25 ranking. With a plan that has a translation, chunks in the other
-        language are scored with the question's terms plus the translated ones,
-        chunks in its own language with its terms only (there the translation's
-        wrong senses are noise); one list, so neither language gets a bonus."""
+        """BM25 ranking. With a plan, chunks in the other language are scored
+        with the question's terms plus the translated ones, chunks in its own
+        language with its terms only (there the translation's wrong senses are
+        noise), and the two languages' scores are balanced (lexical.py); one
+        list, so neither language gets a bonus. Without a plan, ``terms`` alone."""
         ix = self._ix(index, plan)
-        scores = ix.lexical.scores(terms)
-        if plan is not None and plan.translated:
-            merged = dict(terms)
-            for t, w in plan.translated.items():
-                merged[t] = max(merged.get(t, 0.0), self.translation_weight * w)
-            other = ix.lang != plan.lang
-            scores = np.where(other, ix.lexical.scores(merged), scores)
+        if plan is None:
+            scores = ix.lexical.scores(terms)
+        else:
+            p = self.params
+            scores = bm25_scores(ix.lexical, terms, plan.translated, ix.lang, plan.lang, p.translation_weight, p.balance)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:n]
@@ -349,7 +346,7 @@ class Retriever:
         if mentioned:
             # A question that names a document ("laut Masterplan", "the Strategy
             # 2030") votes once more for that document's passages, in fused order.
-            first = rrf(lists, self.weights, self.settings.rrf_k)
+            first = rrf(lists, self.params.weights, self.params.rrf_k)
             lists["doc_mention"] = [cid for cid, _, _ in first if ix.by_id[cid].doc in mentioned]
         return plan, lists
 
@@ -386,7 +383,7 @@ class Retriever:
             raise IndexEmpty("the index is empty: run `lsn ingest` first")
         extra = {"trace": trace} if trace is not None else {}
         plan, lists = self.candidate_lists(query, max(self.settings.candidate_k, k * 3), filters, index=ix, **extra)
-        fused = rrf(lists, self.weights, self.settings.rrf_k)
+        fused = rrf(lists, self.params.weights, self.params.rrf_k)
         ids = [cid for cid, _, _ in fused]
         info = {cid: (score, ranks) for cid, score, ranks in fused}
         if self.settings.dedupe_threshold < 1.0:

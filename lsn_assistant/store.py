@@ -128,6 +128,7 @@ def chunk_metadata(chunk: Chunk, n_chunks: int) -> dict[str, Any]:
         "position": chunk.position,
         "doc_hash": chunk.doc_hash,
         "n_chunks": n_chunks,
+        "kind": chunk.kind,
     }
     # Chroma rejects None in some versions; an absent key reads back as None.
     return {k: v for k, v in meta.items() if v is not None}
@@ -146,6 +147,7 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         year=meta.get("year"),
         position=int(meta.get("position", 0)),
         doc_hash=meta.get("doc_hash", ""),
+        kind=meta.get("kind", "passage"),  # indexes from before entries hold passages only
     )
 
 

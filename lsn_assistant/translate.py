@@ -47,6 +47,8 @@ from functools import lru_cache
 from pathlib import Path
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "lexicon-de-en.tsv.gz"
+# Read after DATA_FILE, for headwords it lacks (data/LEXICON.md).
+SUPPLEMENTS: list[Path] = []
 
 # Stop words: function words plus question scaffolding ("which", "gibt es").
 # Kept short on purpose: content words must survive.
@@ -139,8 +141,11 @@ class Lexicon:
     _default: "Lexicon | None" = None
     _default_lock = threading.Lock()
 
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, supplements: list[str | Path] | None = None):
         self.path = Path(path) if path else DATA_FILE
+        # Supplements only add headwords the main file lacks, so a word it
+        # knows is translated the same with or without them.
+        self.supplements = [Path(p) for p in (SUPPLEMENTS if supplements is None else supplements)]
         self._maps: dict[str, dict[str, str]] | None = None
         self._load_lock = threading.Lock()
         self.header: list[str] = []
@@ -166,16 +171,21 @@ class Lexicon:
 
     def _load(self) -> dict[str, dict[str, str]]:
         maps: dict[str, dict[str, str]] = {"de": {}, "en": {}}
+        for path in (self.path, *self.supplements):
+            self._read(path, maps, supplement=path != self.path)
+        return maps
+
+    def _read(self, path: Path, maps: dict[str, dict[str, str]], supplement: bool) -> None:
         current: dict[str, str] | None = None
         try:
-            with gzip.open(self.path, "rt", encoding="utf-8") as fh:
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
                 text = fh.read()
         except FileNotFoundError as exc:
             from .errors import ConfigError
 
             raise ConfigError(
-                f"bilingual lexicon {self.path} is missing: reinstall the package or rebuild it "
-                "with scripts/build_lexicon.py (see lsn_assistant/data/LEXICON.md)"
+                f"bilingual lexicon {path} is missing: reinstall the package or rebuild it "
+                "with scripts/build_lexicon.py or scripts/build_lexicon_ding.py (see lsn_assistant/data/LEXICON.md)"
             ) from exc
         for line in text.split("\n"):
             if not line:
@@ -187,9 +197,8 @@ class Lexicon:
                 current = maps.setdefault(line[1:3], {})
                 continue
             key, _, trans = line.partition("\t")
-            if current is not None:
+            if current is not None and not (supplement and key in current):
                 current[key] = trans
-        return maps
 
     def warm_up(self) -> "Lexicon":
         """Load the lexicon and simplemma's de/en models now (about 1.5 s

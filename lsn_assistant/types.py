@@ -46,6 +46,10 @@ class Chunk:
     year: int | None = None
     position: int = 0  # order within the document
     doc_hash: str = ""
+    # "entry": one line of a passage indexed on its own as well (an abbreviation,
+    # an imprint's contact lines: ingest/structure.py); it shares the passage's
+    # page and position. What lists passages in order (neighbours, drafts) skips it.
+    kind: str = "passage"
 
     def to_dict(self) -> dict:
         return asdict(self)

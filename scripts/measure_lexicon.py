@@ -15,6 +15,15 @@ Micro = pooled over all gold words; macro = mean of per-question shares;
 q>=2 = questions where at least two gold words are reached.
 
     .venv/bin/python scripts/measure_lexicon.py [--verbose] [--max-per-word 3]
+
+``--coverage``: instead, the share of content words the lexicon translates,
+in the corpus (per language) and in the train questions: by its headwords
+(as written or as lemma), and with German compounds split into known words.
+Content words: not stop words, not numbers, not names (acronyms, CamelCase),
+at least 3 letters. ``--supplement FILE`` compares the lexicon with a
+supplement (e.g. the Ding one) against the lexicon alone.
+
+    .venv/bin/python scripts/measure_lexicon.py --coverage --supplement lsn_assistant/data/lexicon-ding-de-en.tsv.gz
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lsn_assistant.translate import STOP_DE, STOP_EN, Lexicon  # noqa: E402
+from lsn_assistant.translate import DATA_FILE, STOP, STOP_DE, STOP_EN, Lexicon, _is_name, tokenize  # noqa: E402
 
 WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿß]+(?:-[A-Za-zÀ-ÖØ-öø-ÿß]+)*")
 
@@ -55,12 +64,74 @@ def load_questions(pattern: str) -> list[dict]:
     return qs
 
 
+def content_words(text: str, lang: str) -> list[str]:
+    stop = STOP[lang]
+    out = []
+    for w, _ in tokenize(text):
+        letters = sum(c.isalpha() for c in w)
+        if letters < 3 or w.lower() in stop or _is_name(w):
+            continue
+        out.append(w)
+    return out
+
+
+def covered(lex: Lexicon, word: str, lang: str) -> str | None:
+    """How the lexicon translates a word: "word" (headword or lemma),
+    "compound" (known parts), or None."""
+    if lex._word_translations(word, lang, 3):
+        return "word"
+    parts = lex._split_any(word, lang)
+    if parts and any(lex._word_translations(p[:1].upper() + p[1:] if lang == "de" else p, lang, 1) for p in parts):
+        return "compound"
+    return None
+
+
+def coverage(args) -> None:
+    import collections
+
+    corpus = {"de": collections.Counter(), "en": collections.Counter()}
+    for path in sorted((ROOT / "corpus").glob("*.txt")):
+        lang = "en" if path.stem.endswith("-en") else "de"
+        corpus[lang].update(content_words(path.read_text(encoding="utf-8"), lang))
+    asked = {"de": collections.Counter(), "en": collections.Counter()}
+    for path in sorted(glob.glob(args.testsets)):
+        for line in open(path, encoding="utf-8"):
+            if line.strip():
+                q = json.loads(line)
+                asked[q["lang"]].update(content_words(q["question"], q["lang"]))
+    lexicons = {"lexicon": Lexicon(DATA_FILE, supplements=[])}
+    for sup in args.supplement:
+        lexicons[f"+ {Path(sup).name}"] = Lexicon(DATA_FILE, supplements=[sup])
+    print(f"{'words':22} {'lexicon':28} {'tokens: word':>13} {'+compound':>10} {'types: word':>12} {'+compound':>10}")
+    for label, counts in (("corpus", corpus), ("questions", asked)):
+        for lang in ("de", "en"):
+            c = counts[lang]
+            if not c:
+                continue
+            for name, lex in lexicons.items():
+                how = {w: covered(lex, w, lang) for w in c}
+                tok = sum(c.values())
+                tw = sum(n for w, n in c.items() if how[w] == "word") / tok
+                tc = sum(n for w, n in c.items() if how[w]) / tok
+                yw = sum(1 for w in c if how[w] == "word") / len(c)
+                yc = sum(1 for w in c if how[w]) / len(c)
+                print(f"{label + ' ' + lang + f' ({tok}/{len(c)})':22} {name:28} {tw:13.1%} {tc:10.1%} {yw:12.1%} {yc:10.1%}")
+                if args.verbose:
+                    missing = collections.Counter({w: n for w, n in c.items() if not how[w]})
+                    print("    most frequent untranslated:", ", ".join(f"{w} {n}" for w, n in missing.most_common(40)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--testsets", default=str(ROOT / "eval" / "testsets" / "train" / "*.jsonl"))
     ap.add_argument("--max-per-word", type=int, default=3)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--coverage", action="store_true", help="share of content words the lexicon translates")
+    ap.add_argument("--supplement", action="append", default=[], help="a supplement lexicon to compare (repeatable)")
     args = ap.parse_args()
+    if args.coverage:
+        coverage(args)
+        return
 
     import Stemmer
 

@@ -199,3 +199,53 @@ def test_stopword_lists_have_no_content_words():
         assert w not in STOP_EN
     for w in ("schiff", "mitglied", "hochschule", "cluster", "forschung"):
         assert w not in STOP_DE
+
+
+# ---- supplements
+
+
+def test_a_supplement_adds_headwords_but_never_overrides(tmp_path):
+    import gzip as gz
+
+    sup = tmp_path / "sup.tsv.gz"
+    sup.write_bytes(gz.compress(
+        "# test supplement\n@de-en\nbiotechnologie\tbiotechnology\nmitglied\tlimb\n@en-de\nbioeconomy\tBioökonomie\n".encode()
+    ))
+    base = Lexicon(DATA_FILE, supplements=[])
+    more = Lexicon(DATA_FILE, supplements=[sup])
+    assert "biotechnologie" not in base.maps["de"]
+    assert more.lookup("Biotechnologie", "de") == ["biotechnology"]
+    assert more.lookup("bioeconomy", "en") == ["Bioökonomie"]
+    assert more.lookup("Mitglied", "de") == base.lookup("Mitglied", "de")  # the main file's entry stands
+    assert any("test supplement" in h for h in more.header)
+
+
+def test_a_missing_supplement_names_the_script_that_builds_it(tmp_path):
+    from lsn_assistant.errors import ConfigError
+
+    lex = Lexicon(DATA_FILE, supplements=[tmp_path / "missing.tsv.gz"])
+    with pytest.raises(ConfigError, match="build_lexicon"):
+        lex.maps
+
+
+# ---- document-side translation (measured in scripts/retrieval_lab.py and dropped: README, issue 11)
+
+
+def test_document_side_translation_gives_a_german_passage_english_words():
+    """``passage_terms``: a German passage's content words in English, the
+    second BM25 field the retrieval lab measured. On a real excerpt of the
+    go-cluster report, an English question's words about it are among them."""
+    import sys
+
+    from conftest import REPO, excerpt
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    from retrieval_lab import passage_terms
+
+    text = excerpt("go-cluster-expedition-clusterinitiative-2-de.txt", "Wenn man sich dem Technologiepark", 900)
+    terms = {t.lower() for t in passage_terms(Lexicon.default(), text, "de", "en")}
+    # "What is at the Weinberg campus near Halle? A technology park with institutes and companies"
+    assert {"campus", "technology", "park", "institute", "companies", "materials science"} <= terms
+    assert {"zscheile", "bioeconomy", "gmbh"} <= terms  # names pass through
+    assert not {"wenn", "sich", "man", "dem", "when", "oneself"} & terms  # function words give nothing
+    assert not passage_terms(Lexicon.default(), "", "de", "en")
