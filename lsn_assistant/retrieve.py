@@ -67,16 +67,20 @@ def names(word: str, term: str) -> bool:
 
 
 def distinctive_title_terms(chunks: list[Chunk]) -> dict[str, set[str]]:
-    """Per document, the words of its title that no other title has and that
-    the corpus uses rarely ("masterplan", "2030", "clusterstrategie"):
+    """Per document, the words of its title and its year of publication that
+    no other title (or year) has and that the corpus uses rarely
+    ("masterplan", "2030", "clusterstrategie", "2009"):
     a question naming them is about that document. Generic title words
     ("Cluster", "Teil") occur elsewhere and do not count, nor do parenthesised
     remarks ("(web text)"). Surface words, not stems, so that the test is the
     same in both languages."""
     titles: dict[str, str] = {}
+    years: dict[str, int] = {}
     df: dict[str, dict[str, int]] = {}
     for c in chunks:
         titles.setdefault(c.doc, c.title)
+        if c.year:
+            years.setdefault(c.doc, c.year)
         for w in set(_WORD.findall(c.text.lower())):
             per = df.setdefault(w, {})
             per[c.doc] = per.get(c.doc, 0) + 1
@@ -84,6 +88,11 @@ def distinctive_title_terms(chunks: list[Chunk]) -> dict[str, set[str]]:
         doc: {w for w in _WORD.findall(re.sub(r"\([^)]*\)", " ", title).lower()) if len(w) >= 5 or (w.isdigit() and len(w) == 4)}
         for doc, title in titles.items()
     }
+    # The year a document was published names it as its title does ("the
+    # 2009 plan"), under the same tests: no other document of that year, and
+    # rare in the corpus text.
+    for doc, year in years.items():
+        words[doc].add(str(year))
     in_titles: dict[str, int] = {}
     for ws in words.values():
         for w in ws:

@@ -265,3 +265,19 @@ def test_collapsed_twin_keeps_scores_descending(index, monkeypatch):
     scores = [x.score for x in results]
     assert scores == sorted(scores, reverse=True), scores
 
+
+
+def test_a_question_names_a_document_by_its_title_or_its_year(assistant):
+    """A title word no other title has, or the year of publication no other
+    document has (the manifest's), names the document; shared or common
+    words do not."""
+    r = assistant.retriever
+    terms = dict(r.index.title_terms)
+    assert {"masterplan", "2009"} <= terms[MASTERPLAN]
+    assert "2030" in terms[STRATEGY_2030]
+    assert "2019" not in terms[STRATEGY_EN] and "2019" not in terms[STRATEGY_DE]  # the twins share their year
+    assert r.mentioned_docs(r.plan("Who ran the agency according to the 2009 plan?")) == {MASTERPLAN}
+    assert r.mentioned_docs(r.plan("Was steht im Masterplan zur Norgenta?")) == {MASTERPLAN}
+    assert r.mentioned_docs(r.plan("Who runs the management?")) == set()
+    hits = assistant.search("Which institutions sat on the body where activities were agreed, per the 2009 plan?", k=3)
+    assert hits[0].chunk.doc == MASTERPLAN
