@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from collections import Counter
 
 import httpx
@@ -279,8 +280,12 @@ def test_synthesized_index_reuses_noisy_source_vectors(source_chunks, tmp_path):
 
 
 def test_process_tree_rss_counts_children():
-    child = subprocess.Popen(["sleep", "30"])
+    # A child that says when it runs: right after Popen, the forked child may
+    # not have exec'd yet and its RSS reads as 0 on a busy machine.
+    child = subprocess.Popen([sys.executable, "-c", "print('up', flush=True); import time; time.sleep(30)"],
+                             stdout=subprocess.PIPE, text=True)
     try:
+        assert child.stdout.readline().strip() == "up"
         assert child.pid in loadtest.process_tree(os.getpid())
         alone = loadtest.tree_rss_mb(child.pid)
         assert alone > 0 and loadtest.tree_rss_mb(os.getpid()) > alone
