@@ -37,6 +37,7 @@ import numpy as np
 from eval.metrics import doc_key, key_fact_recall, match_passages, mean
 from eval.retrieval import render_blocks
 from eval.testset import TYPES, Question, fold
+from ingest.load import load_document
 from lsn_assistant.answer import LABELS
 from lsn_assistant.lexical import analyze
 
@@ -71,8 +72,6 @@ class CorpusText:
         if path.suffix.lower() in (".txt", ".md", ".markdown", ".text"):
             return fold(path.read_text(encoding="utf-8", errors="replace"))
         try:  # PDF, DOCX, HTML: the loader's extracted text
-            from ingest.load import load_document
-
             return fold("\n".join(p.text for p in load_document(path).pages))
         except Exception:  # noqa: BLE001 - an unreadable file fails validation below
             return None

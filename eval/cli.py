@@ -25,6 +25,9 @@ from typer.core import TyperGroup
 from lsn_assistant.config import get_settings
 from lsn_assistant.errors import LSNError
 
+from .runs import default_runs_dir, load_run, new_run_dir, save_run
+from .testset import check_testset, load_testset, testset_stats
+
 REGRESSION_EXIT = 3
 
 
@@ -52,7 +55,7 @@ def _fail(problem: object, code: int = 1) -> None:
 
 def _gate(comparison: dict, threshold: Optional[float]) -> None:
     """Exit with REGRESSION_EXIT when a measure regressed by more than ``threshold``."""
-    from .compare import regressions
+    from .compare import regressions  # defers numpy (`lsn --help` loads this module)
 
     if threshold is None:
         return
@@ -64,7 +67,7 @@ def _gate(comparison: dict, threshold: Optional[float]) -> None:
 
 
 def _summary_lines(run: dict) -> list[str]:
-    from .summary import MEASURES
+    from .summary import MEASURES  # defers ir_measures and numpy (`lsn --help` loads this module)
 
     lines = [f"{'measure':<22} {'value':>6}  {'95% CI':<16} {'n':>7}"]
     for m in MEASURES:
@@ -100,12 +103,13 @@ def run_cmd(
 
     Example: lsn eval eval/testsets/*.jsonl --baseline data/eval-runs/<name> --fail-on-regression 0.05
     """
+    # deferred: numpy, ir_measures, matplotlib and the Assistant (chromadb,
+    # models) load when an evaluation runs, not on every `lsn` start
     from .compare import compare_runs, format_comparison
     from .export import write_exports
     from .judge import get_judge
     from .report import write_reports
     from .runner import run_eval
-    from .runs import default_runs_dir, load_run, new_run_dir, save_run
 
     if fail_on_regression is not None and baseline is None:
         raise typer.BadParameter("needs --baseline", param_hint="--fail-on-regression")
@@ -149,9 +153,9 @@ def compare_cmd(
 
     Example: lsn eval compare data/eval-runs/A data/eval-runs/B
     """
+    # deferred: numpy and matplotlib load when a comparison runs
     from .compare import compare_runs, format_comparison
     from .report import write_comparison
-    from .runs import load_run
 
     try:
         comparison = compare_runs(load_run(a), load_run(b))
@@ -181,8 +185,6 @@ def check_cmd(
 
     Example: lsn eval check eval/testsets/*/*.jsonl --strict --stats
     """
-    from .testset import check_testset, load_testset, testset_stats
-
     corpus = corpus or get_settings().corpus_dir
     if not corpus.is_dir():
         _fail(f"no corpus folder {corpus}")
@@ -213,6 +215,7 @@ def draft_cmd(
 
     Example: lsn eval draft --doc lsn-masterplan-2009-de.txt -n 20 --out draft.jsonl
     """
+    # deferred: the LLM client, the lexicon, BM25 and numpy load when a draft is made
     from lsn_assistant.llm import get_llm
 
     from .draft import draft_questions

@@ -1,7 +1,7 @@
 """Candidate test-set questions drafted from a document, for a person to edit.
 
 ``draft_questions`` cleans and chunks the file as ingest does
-(``ingest.pipeline.prepare``) and takes the sentences of its chunks. It keeps
+(``ingest.prepare.prepare``) and takes the sentences of its chunks. It keeps
 those a test set can quote (``MIN_WORDS``..``MAX_WORDS`` words, found folded
 in the file, as ``lsn eval check`` requires), prefers sentences that carry
 numbers and names, spreads its picks over the document (one per chunk while
@@ -24,6 +24,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ingest.load import load_document, read_manifest
+from ingest.prepare import prepare
 from lsn_assistant.errors import LSNError
 from lsn_assistant.llm import LANG_NAMES
 from lsn_assistant.text import sentence_spans
@@ -121,9 +123,6 @@ def _llm_question(llm: Any, sentence: str, lang: str, title: str) -> str:
 def draft_questions(doc: str | Path, n: int, settings: Any, llm: Any = None) -> list[dict]:
     """Up to ``n`` test-set items drafted from one document (see the module doc).
     ``llm``: a ``GroundedLLM`` to write the questions, or None for cloze drafts."""
-    from ingest.load import load_document, read_manifest
-    from ingest.pipeline import prepare
-
     path = resolve_doc(doc, settings.corpus_dir)
     document = load_document(path, read_manifest(path.parent).entries.get(path.name))
     chunks = [c for c in prepare(document, settings) if c.kind == "passage"]  # an entry repeats a passage's line

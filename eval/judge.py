@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from lsn_assistant.errors import LSNError
+from lsn_assistant.llm import get_llm
 
 SYSTEM = (
     "You grade the answers of a document question-answering assistant, strictly and impartially. "
@@ -103,7 +104,5 @@ class Judge:
 
 def get_judge(settings: Any) -> Judge | None:
     """A judge on the configured LLM, or None when no LLM is configured."""
-    from lsn_assistant.llm import get_llm
-
     llm = get_llm(settings)
     return Judge(llm) if llm is not None else None

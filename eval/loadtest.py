@@ -42,7 +42,7 @@ import httpx
 
 from lsn_assistant.config import Settings, get_settings
 
-from .bench import default_queries, load_questions, machine_info, settings_env, stats_ms
+from .perf.common import default_queries, load_questions, machine_info, settings_env, stats_ms
 
 DEFAULT_OUT = Path("bench/results-load.json")
 KINDS = ("search", "ask", "stream")

@@ -257,15 +257,6 @@ def score_rankings(
     return result
 
 
-def first_relevant_rank(ranked_ids: Sequence[str], relevant: Iterable[str]) -> int | None:
-    """1-based rank of the first relevant chunk, or None."""
-    rel = set(map(str, relevant))
-    for i, cid in enumerate(ranked_ids, 1):
-        if str(cid) in rel:
-            return i
-    return None
-
-
 # --- key facts ----------------------------------------------------------------------
 
 

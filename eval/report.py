@@ -26,7 +26,7 @@ from typing import Any
 from .compare import DELTA_HEADERS, delta_rows
 from .metrics import doc_key
 from .plots import render_plots
-from .summary import MEASURES, answer_grade
+from .summary import GAP_LIMIT, GAP_MEASURES, MEASURES, answer_grade
 
 SNIPPET = 240
 PLOT_TITLES: dict[str, str] = {
@@ -186,8 +186,6 @@ def comparison_blocks(comparison: dict, level: str = "h2") -> list[Block]:
 
 
 def _split_table(splits: dict) -> Table:
-    from .summary import GAP_LIMIT, GAP_MEASURES
-
     rows = [["questions", str(splits["n"]["train"]), str(splits["n"]["check"]), "", ""]]
     for m in MEASURES:
         if m.key not in splits["gap"]:

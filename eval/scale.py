@@ -25,7 +25,7 @@ How each figure is measured (the table and the JSON say which applies):
   as a check that synthesized vectors search as fast as embedded ones;
 - at 1× the source index is searched as it is; its ingest figure is bench's
   first ingest when run from `make bench` (none when run alone);
-- search latency: ``bench.bench_search`` at 1× and at each size: every dev-set
+- search latency: ``perf.common.bench_search`` at 1× and at each size: every dev-set
   question once to warm up, then ``--repeat`` rounds.
   Target: at 100× the search p95 at most 2× the 1× figure.
 """
@@ -48,13 +48,14 @@ from typing import Any
 import numpy as np
 
 from ingest.chunk import make_chunk_id
+from ingest.pipeline import ingest
 from lsn_assistant.config import Settings, get_settings
 from lsn_assistant.embeddings import get_embedder
 from lsn_assistant.store import ChunkStore
 from lsn_assistant.text import sentence_spans
 from lsn_assistant.types import Chunk
 
-from .bench import bench_search, default_queries, load_questions, machine_info, memory
+from .perf.common import bench_search, default_queries, load_questions, machine_info, memory
 
 DEFAULT_OUT = Path("bench/results-scale.json")
 NOISE = 0.5  # norm of the noise relative to the unit vector: cosine ~ 1/sqrt(1 + NOISE^2) = 0.89
@@ -184,8 +185,6 @@ def duplicate_texts(chunks: list[Chunk]) -> int:
 
 def ingest_corpus(folder: Path, settings: Settings, progress: bool = True) -> dict[str, Any]:
     """A real ingest of the folder into ``settings.data_dir``, timed (models loaded first)."""
-    from ingest.pipeline import ingest
-
     for name in settings.embedders:
         get_embedder(name, settings.embed_threads).model
     t = time.perf_counter()

@@ -40,7 +40,7 @@ import httpx
 
 from lsn_assistant.config import Settings, get_settings
 
-from .bench import machine_info, stats_ms
+from .perf.common import machine_info, stats_ms
 from .loadtest import request as read_request
 from .loadtest import serve, tree_rss_mb
 

@@ -33,14 +33,11 @@ from lsn_assistant.config import Settings, get_settings
 from lsn_assistant.embeddings import get_embedder, passage_text
 from lsn_assistant.errors import IngestError
 from lsn_assistant.store import ChunkStore, Publication
-from lsn_assistant.types import Chunk, Document
+from lsn_assistant.types import Chunk
 
-from .chunk import chunk_document, make_chunk_id
-from .clean import clean_pages
-from lsn_assistant.language import detect_language
-from lsn_assistant import library
+from . import library
 from .load import SUPPORTED, load_document, read_manifest
-from .structure import entries
+from .prepare import prepare
 
 # Bump when cleaning or chunking changes what a file turns into.
 RECIPE_VERSION = "5"  # 5: structured entries (ingest/structure.py)
@@ -138,26 +135,6 @@ def doc_hash(data: bytes, entry: dict, settings: Settings) -> str:
     }
     h.update(json.dumps(recipe, sort_keys=True, default=str).encode())
     return h.hexdigest()[:32]
-
-
-def prepare(doc: Document, settings: Settings) -> list[Chunk]:
-    """Clean, chunk and language-tag one loaded document; then the entries of
-    its abbreviations and imprint contacts (ingest/structure.py)."""
-    cleaned = clean_pages([p.text for p in doc.pages])
-    if not doc.lang:
-        doc = replace(doc, lang=detect_language(" ".join(cleaned)[:5000], default="de"))
-    chunks = chunk_document(
-        doc,
-        [(p.number, text) for p, text in zip(doc.pages, cleaned)],
-        target_words=settings.chunk_words,
-        max_words=settings.chunk_max_words,
-        overlap_sentences=settings.chunk_overlap_sentences,
-    )
-    chunks = [replace(c, lang=detect_language(c.text, default=doc.lang)) for c in chunks]
-    # After language detection: an entry is a line of its passage and takes
-    # the passage's language (one line is too short to detect it from), and
-    # its section label is in that language.
-    return chunks + entries(chunks, lambda section, text, occ: make_chunk_id(doc.doc, section, text, occ))
 
 
 # ---------------------------------------------------------------- writers and recovery
@@ -262,7 +239,7 @@ def ingest(
 
     Without paths it syncs the document library: the corpus folder and the
     uploads folder, without the corpus documents removed through the API or UI
-    (``lsn_assistant.library``). Naming a removed document's file brings it back.
+    (``ingest.library``). Naming a removed document's file brings it back.
 
     ``prune`` removes documents of the index that are not among the files found;
     it defaults to True when syncing the library.

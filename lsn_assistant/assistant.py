@@ -18,15 +18,21 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+from ingest import library
+from ingest.pipeline import ingest, recover
+
+from . import llm as llm_module
 from .answer import Answerer, labels
 from .config import Settings, get_settings
 from .conversation import Resolved, Turn, parse_history, resolve
 from .errors import BadQuery, IndexEmpty, LSNError, NotFound
 from .feedback import FeedbackStore, feedback_path, fingerprint, new_answer_id
 from .language import unsupported_language
+from .llm import LLMUnavailable
 from .retrieve import MAX_QUERY_CHARS, IndexSnapshot, Retriever
 from .store import ChunkStore
 from .text import clean_text, sentence_spans
+from .translate import Lexicon
 from .types import Answer, Citation, ScoredChunk
 
 MAX_ASK_K = 20
@@ -99,8 +105,6 @@ class Assistant:
         start-up does this before serving): a document is then complete or
         as it was before, never half there. Returns what was done (also kept
         for /health)."""
-        from ingest.pipeline import recover
-
         with self._lock:
             self.recovered = [r.to_dict() for r in recover(self.store)]
             if self.recovered:
@@ -150,8 +154,6 @@ class Assistant:
     @staticmethod
     def _known_word(word: str, lang: str) -> bool:
         """Whether the lexicon knows a word (then it is no name), for follow-ups."""
-        from .translate import Lexicon
-
         lex = Lexicon.default()
         if lex._word_translations(word, lang, 1):
             return True
@@ -172,8 +174,6 @@ class Assistant:
         """The configured LLM (``lsn_assistant.llm.GroundedLLM``) or None, and
         the reason when its set-up failed. Built once per Assistant."""
         if self._llm_cached is None:
-            from . import llm as llm_module
-
             try:
                 self._llm_cached = (llm_module.get_llm(self.settings), None)
             except Exception as exc:  # noqa: BLE001 - a broken LLM set-up must not stop answers
@@ -275,8 +275,6 @@ class Assistant:
         answer = None
         streamed = ""
         if llm is not None:
-            from .llm import LLMUnavailable
-
             try:
                 for event in self._llm_events(llm, resolved, turns, flt, k, index):
                     if event["type"] == "delta":
@@ -366,8 +364,6 @@ class Assistant:
         """The indexed documents: doc, title, year, langs, chunks, pages, and
         where the file is (``corpus``, ``upload``, or ``index`` when only the
         index knows it)."""
-        from . import library
-
         self._fresh()
         docs: dict[str, dict] = {}
         for c in self.retriever.index.chunks:
@@ -389,8 +385,6 @@ class Assistant:
         file) and its media type, for showing the original (a PDF at a cited
         page). NotFound for a name the index does not hold (a removed corpus
         file, anything else on disk) and for one whose file is gone."""
-        from . import library
-
         self._fresh()
         if not library.plain_name(doc) or not any(c.doc == doc for c in self.retriever.index.chunks):
             raise NotFound(f"no document named {doc!r} in the index")
@@ -406,10 +400,6 @@ class Assistant:
         changed is embedded); returns the ingest report. A file that is too big,
         not what its name says, corrupt or encrypted is refused before anything
         is replaced (``UploadRejected``, ``Conflict``)."""
-        from ingest.pipeline import ingest
-
-        from . import library
-
         if title is not None:  # it goes into the manifest and every chunk's metadata
             title = clean_text(title, "title", require_visible=False).strip() or None
         with self._lock:
@@ -422,8 +412,6 @@ class Assistant:
     def delete_document(self, doc: str) -> dict:
         """Take a document out of the index and the library (an uploaded file
         is deleted; a corpus file stays on disk, marked removed)."""
-        from . import library
-
         with self._lock:
             indexed = any(c.doc == doc for c in self.retriever.chunks)
             where = library.forget(self.settings, doc, indexed)

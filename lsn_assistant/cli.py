@@ -1,4 +1,10 @@
-"""The `lsn` command. Library errors become clean messages and exit codes here."""
+"""The `lsn` command. Library errors become clean messages and exit codes here.
+
+The CLI is an interface (the top layer, tests/test_layers.py): it may import
+anything below it, including eval's command group (`lsn eval`). The commands
+import the stack they run inside their functions, each saying what it defers,
+so that `lsn --help` does not load chromadb, the models or the web server.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,11 @@ from typing import Optional
 
 import typer
 
+from eval.cli import app as eval_app  # `lsn eval` and its subcommands live with the evaluation
+
 from .config import get_settings
 from .errors import ConfigError, LSNError
+from .feedback_cli import app as feedback_app  # `lsn feedback list|export`
 
 app = typer.Typer(
     help="LSN Assistant: ingest the Life Science Nord corpus, search it, serve it, evaluate it.",
@@ -36,11 +45,11 @@ def ingest(
     Example: lsn ingest            (sync the library: corpus folder and uploads)
              lsn ingest new.pdf    (add or update one file)
     """
-    from ingest.pipeline import ingest as run_ingest
+    from ingest.pipeline import ingest as run_ingest  # defers chromadb and the embedders
 
     try:
         if if_empty:
-            from .store import ChunkStore
+            from .store import ChunkStore  # defers chromadb
 
             size = ChunkStore(get_settings()).count()
             if size:
@@ -52,7 +61,7 @@ def ingest(
         report = run_ingest(paths or None, prune=prune, progress=sys.stderr.isatty() or not as_json)
         if report.embedded and report.index_size:
             # the answerer's sentence vectors, so that no question pays for them later
-            from .assistant import Assistant
+            from .assistant import Assistant  # defers chromadb and the models
 
             report.prepared = Assistant.open(get_settings()).prepare_answers()
     except LSNError as exc:
@@ -87,7 +96,7 @@ def search(
 
     Example: lsn search "Wie viele Mitglieder hat medways?" --k 5
     """
-    from .assistant import Assistant
+    from .assistant import Assistant  # defers chromadb and the models
 
     try:
         results = Assistant.open().search(query, k=k, filters={"lang": lang, "doc": doc, "year": year})
@@ -119,6 +128,7 @@ def ask(
 
     Example: lsn ask "Wie viele Mitglieder hat medways?"
     """
+    # deferred: chromadb and the models
     from .answer import labels
     from .assistant import Assistant
 
@@ -160,7 +170,7 @@ def serve(
     """
     import uvicorn
 
-    from .api import create_app
+    from .api import create_app  # defers fastapi, gradio and the stack behind them
 
     settings = get_settings()
     bind = {"host": host or settings.host, "port": port or settings.port}
@@ -185,17 +195,12 @@ def mcp() -> None:
 
     Example (a client's mcpServers entry): {"command": "/path/to/.venv/bin/lsn", "args": ["mcp"]}
     """
-    from .mcp_server import run_stdio
+    from .mcp_server import run_stdio  # defers the mcp library and the stack
 
     run_stdio(get_settings())
 
 
-from eval.cli import app as eval_app  # noqa: E402 - `lsn eval` and its subcommands live with the evaluation
-
 app.add_typer(eval_app, name="eval")
-
-from .feedback_cli import app as feedback_app  # noqa: E402 - `lsn feedback list|export`
-
 app.add_typer(feedback_app, name="feedback")
 
 

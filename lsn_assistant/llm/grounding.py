@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
+from lsn_assistant.language import question_language
 from lsn_assistant.lexical import analyze
+from lsn_assistant.translate import Lexicon
 
 from .markers import _MARKER, _VALID, check_markers, strip_sentinel
 
@@ -130,8 +132,6 @@ def _numbers(text: str) -> set[str]:
 
 
 def _guess_lang(text: str) -> str:
-    from lsn_assistant.language import question_language
-
     return question_language(text, default="en") if text.strip() else "en"
 
 
@@ -147,8 +147,6 @@ def _word_forms(word: str, src: str, tgt: str) -> frozenset[str]:
     forms = set(analyze(word, "de")) | set(analyze(word, "en"))
     if src != tgt and not word.isdigit():
         try:
-            from lsn_assistant.translate import Lexicon
-
             for term, _w in Lexicon.default().translate([word], src, tgt, max_per_word=4):
                 forms.update(analyze(term, tgt))
         except Exception:  # no lexicon: same-language matching only

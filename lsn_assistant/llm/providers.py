@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from lsn_assistant.config import get_settings
+
 from .client import GroundedLLM
 
 OLLAMA_NUM_CTX = 8192  # passages (~8 x 280 words) + rules + answer
@@ -69,8 +71,6 @@ def get_llm(settings: Any = None) -> GroundedLLM | None:
     Nothing is contacted here; the first request (or ``ping()``) finds out
     whether the server is there."""
     if settings is None:
-        from lsn_assistant.config import get_settings
-
         settings = get_settings()
     if settings.llm_provider == "none":
         return None

@@ -18,10 +18,11 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from ingest.load import MANIFEST_NAME, SUPPORTED, load_document, read_manifest, sniff
+from lsn_assistant.config import Settings
+from lsn_assistant.errors import Conflict, IngestError, NotFound, UploadRejected
 
-from .config import Settings
-from .errors import Conflict, IngestError, NotFound, UploadRejected
+from .load import MANIFEST_NAME, SUPPORTED, load_document, read_manifest, sniff
+from .prepare import prepare
 
 # What an upload may be, by name and by content.
 UPLOAD_KINDS = {".pdf": "pdf", ".docx": "docx", ".txt": "text", ".md": "text", ".markdown": "text"}
@@ -201,8 +202,6 @@ def store_upload(
     encrypted file is refused before anything is replaced), then put it in the
     upload folder.
     Returns its path, ready to ingest."""
-    from ingest.pipeline import prepare  # the pipeline imports this module
-
     if lang not in (None, "", "de", "en"):
         raise UploadRejected("lang must be de or en")
     name = check_upload(settings, filename, data)
