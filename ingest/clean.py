@@ -17,6 +17,13 @@ Output format (the chunker relies on it):
 Every decision that needs evidence (is "Nor-" + "genta" one word? is "Ent wicklung"
 one word?) is taken from word statistics of the document itself.
 
+The general rules that look at one line are an ordered table (``LINE_RULES``),
+as are those that drop a line as layout (``NOISE_RULES``); the rest (joining
+lines, hyphenation, split words, broken sentences) work on blocks with the
+document's statistics. Quirks of one source's extraction (a Wingdings bullet
+read as "t") are ``PROFILES`` a document opts into in corpus/manifest.toml
+(``clean = [...]``); ``recipe`` names what cleaned a document, for ingest's hash.
+
 Only pure functions, standard library only: ``clean_pages`` and ``clean_text``.
 """
 
@@ -26,7 +33,24 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-__all__ = ["clean_pages", "clean_text"]
+__all__ = ["LINE_RULES", "NOISE_RULES", "PROFILES", "check_profiles", "clean_pages", "clean_text", "recipe"]
+
+
+# --------------------------------------------------------------------------
+# Thresholds of the layout rules, named (characters, words, lines)
+# --------------------------------------------------------------------------
+
+SHORT_LINE = 60  # a running header, a box label or a heading ending in ":" is at most this long
+LABEL_REPEATS = 3  # a short unfinished line repeated this often is a box label ("Stimmen aus dem Netzwerk")
+HEADER_MIN_LINES_APART = 15  # on one page, two lines of a running header stand at least this far apart
+HEADER_MIN_PAGE_NUMBER = 10  # running headers count pages past 9; "1 …" / "5 …" alone are chapter headings
+HEADER_SPARSENESS = 1.5  # page numbers of a running header spread over more than this times their count
+HEADING_MAX_CHARS = 80  # a heading guessed from layout is at most this long …
+HEADING_MAX_WORDS = 10  # … and has at most this many words
+HEADING_SHARE_OF_NEXT = 0.7  # … and at most this share of the length of the line after it
+NUMBERED_HEADING_MAX_CHARS = 90  # "3.2 Das Management von Life Science Nord"
+TITLE_MAX_CHARS = 100  # a lone short block without final punctuation is a title or label …
+TITLE_MAX_WORDS = 12  # … of at most this many words
 
 
 # --------------------------------------------------------------------------
@@ -258,7 +282,7 @@ def _running_header_templates(lines: list[str], page_of: list[int]) -> frozenset
     seen: dict[str, list[tuple[int, int]]] = {}
     for idx, raw in enumerate(lines):
         line = raw.strip()
-        if not line or len(line) > 60:
+        if not line or len(line) > SHORT_LINE:
             continue
         m = _NUMBERED_RUNNING.match(line)
         if not m:
@@ -271,10 +295,10 @@ def _running_header_templates(lines: list[str], page_of: list[int]) -> frozenset
     for template, occ in seen.items():
         nums = [n for _, n in occ]
         n = len(nums)
-        apart = all(page_of[a] != page_of[b] or b - a >= 15 for (a, _), (b, _) in zip(occ, occ[1:]))
-        sparse = (max(nums) - min(nums) + 1) > 1.5 * n
-        # max >= 10: "1 LIFE SCIENCE NORD" / "5 LIFE SCIENCE NORD" are chapter headings
-        if n >= 2 and len(set(nums)) == n and sparse and max(nums) >= 10 and apart:
+        apart = all(page_of[a] != page_of[b] or b - a >= HEADER_MIN_LINES_APART for (a, _), (b, _) in zip(occ, occ[1:]))
+        sparse = (max(nums) - min(nums) + 1) > HEADER_SPARSENESS * n
+        # "1 LIFE SCIENCE NORD" / "5 LIFE SCIENCE NORD" alone are chapter headings
+        if n >= 2 and len(set(nums)) == n and sparse and max(nums) >= HEADER_MIN_PAGE_NUMBER and apart:
             out.add(template)
     return frozenset(out)
 
@@ -289,8 +313,8 @@ def _url_core(s: str) -> str:
 def _doc_stats(lines: list[str], page_of: list[int] | None = None) -> _DocStats:
     running = _running_header_templates(lines, page_of or [0] * len(lines))
     stripped = [ln.strip() for ln in lines]
-    counts = Counter(s for s in stripped if s and len(s) <= 60)
-    labels = frozenset(s for s, c in counts.items() if c >= 3 and not _is_terminal(s) and not s.startswith("-"))
+    counts = Counter(s for s in stripped if s and len(s) <= SHORT_LINE)
+    labels = frozenset(s for s, c in counts.items() if c >= LABEL_REPEATS and not _is_terminal(s) and not s.startswith("-"))
     first_seen: dict[str, int] = {}
     for idx, s in enumerate(stripped):
         if "@" in s or "www." in s or "://" in s:
@@ -369,24 +393,38 @@ def is_empty_bullet(line: str) -> bool:
     return line.strip() in {"-", "*", "•", "›", ">", "- >", "- ›", "�"}
 
 
+@dataclass(frozen=True)
+class NoiseRule:
+    """A named test for a line that is layout, not content: ``drops(lines, i,
+    offset, stats)`` on the stripped line ``lines[i]`` (``offset + i`` is its
+    index in the whole document)."""
+
+    name: str
+    drops: object  # Callable[[list[str], int, int, _DocStats], bool]
+
+
+# In order; a line is dropped by the first rule that matches.
+NOISE_RULES: tuple[NoiseRule, ...] = (
+    NoiseRule("running-header", lambda lines, i, off, st: is_running_header(lines[i].strip(), st)),
+    NoiseRule("copyright-credit", lambda lines, i, off, st: is_copyright_credit(lines[i])),
+    NoiseRule("image-description", lambda lines, i, off, st: is_image_description(lines[i])),
+    NoiseRule("link-annotation", lambda lines, i, off, st: is_link_annotation(lines[i], off + i, st)),
+    NoiseRule("empty-bullet", lambda lines, i, off, st: is_empty_bullet(lines[i])),
+    NoiseRule("page-number", lambda lines, i, off, st: is_page_number(lines, i)),
+)
+
+
 def drop_noise_lines(lines: list[str], stats: _DocStats, offset: int = 0) -> list[str]:
-    """Delete lines that are layout, not content: running headers/footers, page
-    numbers, figure credits, image descriptions, repeated link annotations and
-    empty bullets. ``offset`` is the index of lines[0] in the whole document."""
+    """Delete lines that are layout, not content (``NOISE_RULES``: running
+    headers/footers, figure credits, image descriptions, repeated link
+    annotations, empty bullets, page numbers). ``offset`` is the index of
+    lines[0] in the whole document."""
     out: list[str] = []
     for i, line in enumerate(lines):
-        s = line.strip()
-        if not s:
+        if not line.strip():
             out.append("")
             continue
-        if (
-            is_running_header(s, stats)
-            or is_copyright_credit(s)
-            or is_image_description(s)
-            or is_link_annotation(s, offset + i, stats)
-            or is_empty_bullet(s)
-            or is_page_number(lines, i)
-        ):
+        if any(rule.drops(lines, i, offset, stats) for rule in NOISE_RULES):
             continue
         out.append(line)
     return out
@@ -444,23 +482,55 @@ def strip_session_ids(line: str) -> str:
     return re.sub(r"[?&](?=\s|$|#)", "", line)
 
 
-# Bullet glyphs at a line start: Markdown "- >", "- ›", "- »", "› ", "> ", "•", the
-# replacement char "�" and "ą" of the English strategy (lost symbol-font bullets),
-# and the masterplan's "t " (a Wingdings bullet extracted as the letter t).
-_BULLET = re.compile(
-    r"^\s*(?:[-*]\s*[>›»]\s+|[-*]\s+|[›»>•▪●◦■�]\s*|ą\s+|t\s+(?=\S))(?=\S)"
-)
+# Bullet glyphs at a line start: Markdown "- >", "- ›", "- »", "› ", "> ", "•" and
+# the replacement char "�" of a glyph the extractor could not map.
+_BULLET = re.compile(r"^\s*(?:[-*]\s*[>›»]\s+|[-*]\s+|[›»>•▪●◦■�]\s*)(?=\S)")
 
 
-def normalize_bullet(line: str) -> str:
-    """Bullet glyphs become "- " so list items stay distinguishable."""
-    m = _BULLET.match(line)
+@dataclass(frozen=True)
+class Profile:
+    """A quirk of one source's extraction that only documents opting in get
+    (``clean = ["name"]`` in corpus/manifest.toml): in the text of another
+    source the same pattern is content. ``bullet`` is a glyph (regex, with
+    what must follow it) that stands for a bullet at a line start."""
+
+    name: str
+    description: str
+    bullet: str
+
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile("wingdings-t-bullets", "a Wingdings bullet extracted as the letter t (\"t Vermarktung des Clusters\")",
+                r"t\s+(?=[^\W\d_])"),
+        Profile("symbol-font-bullets", "a lost symbol-font bullet extracted as \"ą\"", r"ą\s+(?=\S)"),
+    )
+}
+
+
+def check_profiles(names) -> tuple[str, ...]:
+    """The profile names, sorted and checked: ValueError names an unknown one
+    and the known ones."""
+    names = tuple(sorted(set(names or ())))
+    unknown = [n for n in names if n not in PROFILES]
+    if unknown:
+        raise ValueError(f"unknown cleaning profile {unknown[0]!r} (known: {', '.join(sorted(PROFILES))})")
+    return names
+
+
+def _profile_bullets(profiles: tuple[str, ...]) -> re.Pattern | None:
+    glyphs = [PROFILES[n].bullet for n in profiles]
+    return re.compile(r"^\s*(?:" + "|".join(glyphs) + ")") if glyphs else None
+
+
+def normalize_bullet(line: str, profile_bullets: re.Pattern | None = None) -> str:
+    """Bullet glyphs (and those of the document's profiles) become "- " so
+    list items stay distinguishable."""
+    m = _BULLET.match(line) or (profile_bullets.match(line) if profile_bullets else None)
     if not m:
         return line
-    rest = line[m.end():]
-    if m.group(0).strip() == "t" and not rest[:1].isalpha():
-        return line
-    return "- " + rest
+    return "- " + line[m.end():]
 
 
 _HAS_DIGIT_CAPS = re.compile(r"\d[A-ZÄÖÜ]")
@@ -491,21 +561,47 @@ def remove_end_marks(line: str) -> str:
     return re.sub(r"\s*■\s*$", "", line).replace("■", "")
 
 
-def fix_line(line: str) -> str:
-    """All rules that look at one line only."""
+@dataclass(frozen=True)
+class LineRule:
+    """A named repair of one line: ``apply(line, profile_bullets)``."""
+
+    name: str
+    apply: object  # Callable[[str, re.Pattern | None], str]
+
+
+def _markdown(s: str, _bullets=None) -> str:
+    return strip_markdown(s) if ("[" in s or "\\" in s or "*" in s or "<" in s) else s
+
+
+# In order: each rule gets the line as the rules before it left it.
+LINE_RULES: tuple[LineRule, ...] = (
+    LineRule("markdown-remnants", _markdown),
+    LineRule("url-session-ids", lambda s, b: strip_session_ids(s)),
+    LineRule("end-marks", lambda s, b: remove_end_marks(s)),
+    LineRule("bullets", normalize_bullet),
+    LineRule("glued-chapter-numbers", lambda s, b: unglue_chapter_number(s)),
+    LineRule("letter-spacing", lambda s, b: unspace_letters(s)),
+)
+
+
+def fix_line(line: str, profile_bullets: re.Pattern | None = None) -> str:
+    """``LINE_RULES``, in order, on one line (a page-start indent is kept)."""
     page_start = line.startswith(" ") and line.strip() != ""
     s = line.strip()
     if not s:
         return ""
-    if "[" in s or "\\" in s or "*" in s or "<" in s:
-        s = strip_markdown(s)
-    s = strip_session_ids(s)
-    s = remove_end_marks(s)
-    s = normalize_bullet(s)
-    s = unglue_chapter_number(s)
-    s = unspace_letters(s)
+    for rule in LINE_RULES:
+        s = rule.apply(s, profile_bullets)
     s = s.rstrip()
     return (" " + s) if page_start and s else s
+
+
+def recipe(profiles=()) -> str:
+    """What the cleaning of a document is made of: the rules in order and its
+    profiles. Ingest hashes it into each document's recipe, so that adding,
+    removing or reordering a rule (or opting a document into a profile)
+    re-cleans what it touches."""
+    return ",".join([r.name for r in LINE_RULES] + [r.name for r in NOISE_RULES] + list(check_profiles(profiles)))
 
 
 # --------------------------------------------------------------------------
@@ -690,13 +786,13 @@ def _looks_like_heading(line: str, nxt: str | None, lang: str = "de") -> bool:
     in den westlich geprägten Ländern ..."). Narrow sidebar columns do not qualify:
     there the next line is not much longer."""
     s = line.strip()
-    if not s or len(s) > 80 or len(s.split()) > 10 or _is_bullet(s):
+    if not s or len(s) > HEADING_MAX_CHARS or len(s.split()) > HEADING_MAX_WORDS or _is_bullet(s):
         return False
     if not (s[0].isupper() or s[0].isdigit() or s[0] in "„\"“"):
         return False
     if _ends_strong_open(s) or (_is_terminal(s) and not s.endswith(":")):
         return False
-    if s.endswith(":") and len(s) > 60:
+    if s.endswith(":") and len(s) > SHORT_LINE:
         return False
     if lang == "de" and re.search(r"(?:^|\s)[a-zäöüß][^\W\d_]*(?:e|er|es|em)$", s):
         return False  # a German adjective wants its noun: "Auch vernetzende" / "Institutionen ..."
@@ -707,13 +803,13 @@ def _looks_like_heading(line: str, nxt: str | None, lang: str = "de") -> bool:
         return True
     if not (n[:1].isupper() or n[:1].isdigit() or n[:1] in "„\"“"):
         return False
-    return len(s) <= 0.7 * len(n)
+    return len(s) <= HEADING_SHARE_OF_NEXT * len(n)
 
 
 def _numbered_heading(line: str) -> bool:
     """"3.2 Das Management von Life Science Nord", "1 Einführung", "5.1 VISION"."""
     s = line.strip()
-    if not _NUMBERED_HEADING.match(s) or len(s) > 90:
+    if not _NUMBERED_HEADING.match(s) or len(s) > NUMBERED_HEADING_MAX_CHARS:
         return False
     rest = re.sub(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+", "", s)
     if not rest[:1].isupper() or re.match(r"^\d", rest):
@@ -795,8 +891,8 @@ def build_units(lines: list[str], vocab: _Vocab) -> list[_Unit]:
         t = units[0].text
         starts_fw = _starts_lower(t) and _first_word(t) in FUNCTION_WORDS  # "mit den Umbrüchen ..." goes on
         if (
-            len(t) < 100
-            and len(t.split()) <= 12
+            len(t) < TITLE_MAX_CHARS
+            and len(t.split()) <= TITLE_MAX_WORDS
             and t[:1] not in "„“\""
             and not starts_fw
             and not _is_terminal(t)
@@ -1226,14 +1322,16 @@ def render(blocks: list[_Block], split_vocab: _Vocab, vocab: _Vocab) -> str:
 # --------------------------------------------------------------------------
 
 
-def clean_pages(pages: list[str]) -> list[str]:
+def clean_pages(pages: list[str], profiles=()) -> list[str]:
     """Clean the pages of one document. Statistics (vocabulary, running headers,
     repeated labels) are taken over the whole document; each page is cleaned on its
-    own and comes back as paragraphs separated by one blank line."""
+    own and comes back as paragraphs separated by one blank line. ``profiles``:
+    the source quirks (``PROFILES``) the document opts into."""
+    bullets = _profile_bullets(check_profiles(profiles))
     pages = [normalize_chars(p or "") for p in pages]
     page_lines = [p.split("\n") for p in pages]
     all_lines = [ln for lines in page_lines for ln in lines]
-    fixed_all = [fix_line(ln) for ln in all_lines]
+    fixed_all = [fix_line(ln, bullets) for ln in all_lines]
     page_of = [k for k, lines in enumerate(page_lines) for _ in lines]
     stats = _doc_stats(fixed_all, page_of)
     stage: list[list[_Block]] = []
@@ -1247,6 +1345,6 @@ def clean_pages(pages: list[str]) -> list[str]:
     return [render(blocks, split_vocab, stats.vocab) for blocks in stage]
 
 
-def clean_text(text: str) -> str:
-    """Clean one text: ``clean_pages([text])[0]``."""
-    return clean_pages([text])[0]
+def clean_text(text: str, profiles=()) -> str:
+    """Clean one text: ``clean_pages([text], profiles)[0]``."""
+    return clean_pages([text], profiles)[0]

@@ -17,6 +17,8 @@ from pathlib import Path
 from lsn_assistant.errors import IngestError
 from lsn_assistant.types import Document, Page
 
+from .clean import check_profiles
+
 SUPPORTED = (".pdf", ".txt", ".md", ".markdown", ".docx", ".html", ".htm")
 MANIFEST_NAME = "manifest.toml"
 
@@ -193,6 +195,13 @@ def load_document(path: Path, manifest_entry: dict | None = None, data: bytes | 
         pages = [Page(number=None, text=decode_text(data, str(path)))]
     entry = manifest_entry or {}
     year = entry.get("year")
+    profiles = entry.get("clean", [])
+    if isinstance(profiles, str) or not all(isinstance(p, str) for p in profiles):
+        raise IngestError(str(path), f"manifest: clean must be a list of profile names, not {profiles!r}")
+    try:
+        profiles = check_profiles(profiles)
+    except ValueError as exc:
+        raise IngestError(str(path), f"manifest: {exc}") from exc
     return Document(
         doc=name,
         path=str(path),
@@ -201,4 +210,5 @@ def load_document(path: Path, manifest_entry: dict | None = None, data: bytes | 
         publisher=str(entry.get("publisher", "")),
         year=int(year) if isinstance(year, (int, str)) and str(year).isdigit() else None,
         lang=str(entry.get("lang", "")),
+        clean=profiles,
     )

@@ -36,6 +36,7 @@ from lsn_assistant.store import ChunkStore, Publication
 from lsn_assistant.types import Chunk
 
 from . import library
+from .clean import recipe as clean_recipe
 from .load import SUPPORTED, load_document, read_manifest
 from .prepare import prepare
 
@@ -125,11 +126,23 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, dict]], list[FileRepor
     return unique, problems
 
 
+def _clean_recipe(entry: dict) -> str:
+    """The cleaning recipe of a manifest entry; a bad ``clean`` value is
+    reported by ``load_document``, so here it only has to hash."""
+    try:
+        return clean_recipe(entry.get("clean", []))
+    except (ValueError, TypeError):
+        return f"invalid {entry.get('clean')!r}"
+
+
 def doc_hash(data: bytes, entry: dict, settings: Settings) -> str:
     h = hashlib.sha256()
     h.update(data)
     recipe = {
         "recipe": RECIPE_VERSION,
+        # the cleaning rules in order and the document's profiles: a rule
+        # added, removed or reordered re-cleans what it touches
+        "clean": _clean_recipe(entry),
         "entry": entry,
         "chunk": [settings.chunk_words, settings.chunk_max_words, settings.chunk_overlap_sentences],
     }

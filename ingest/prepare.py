@@ -19,7 +19,7 @@ from .structure import entries
 def prepare(doc: Document, settings: Settings) -> list[Chunk]:
     """Clean, chunk and language-tag one loaded document; then the entries of
     its abbreviations and imprint contacts (ingest/structure.py)."""
-    cleaned = clean_pages([p.text for p in doc.pages])
+    cleaned = clean_pages([p.text for p in doc.pages], doc.clean)
     if not doc.lang:
         doc = replace(doc, lang=detect_language(" ".join(cleaned)[:5000], default="de"))
     chunks = chunk_document(

@@ -30,6 +30,7 @@ class Document:
     year: int | None = None
     lang: str = ""  # manifest language; chunks get their own detected one
     content_hash: str = ""  # hash of the raw bytes and the ingest recipe
+    clean: tuple[str, ...] = ()  # cleaning profiles it opts into (ingest/clean.py PROFILES)
 
 
 @dataclass(frozen=True)

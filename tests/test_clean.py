@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.clean import clean_pages, clean_text
+from ingest.clean import LINE_RULES, NOISE_RULES, PROFILES, clean_pages, clean_text, recipe
+from ingest.load import read_manifest
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
@@ -27,6 +28,11 @@ def fold(s: str) -> str:
     return "".join(ch for ch in s.lower() if ch.isalnum())
 
 
+# the source quirks these files opt into in corpus/manifest.toml
+MASTERPLAN_QUIRKS = ("wingdings-t-bullets",)
+STRATEGY_EN_QUIRKS = ("symbol-font-bullets",)
+
+
 def fold_strict(s: str) -> str:
     """The evaluation's fold: 0-9 a-z ä ö ü ß only."""
     return re.sub(r"[^0-9a-zäöüß]+", "", s.lower())
@@ -36,9 +42,10 @@ def fold_strict(s: str) -> str:
 def cleaned() -> dict[str, tuple[str, str]]:
     """doc -> (raw text, cleaned text) for the whole corpus."""
     out = {}
+    manifest = read_manifest(CORPUS)
     for name in DOCS:
         raw = (CORPUS / name).read_text(encoding="utf-8")
-        out[name] = (raw, clean_text(raw))
+        out[name] = (raw, clean_text(raw, manifest.entries.get(name, {}).get("clean", ())))
     return out
 
 
@@ -123,7 +130,7 @@ def test_keeps_a_hyphen_chain_of_words():
         "Die Technologietransfer-Beauftragten der Universitäten sehen sich als Dienstleister für die "
         "relevanten Bereiche der Life Science."
     )
-    assert clean_text(raw) == (
+    assert clean_text(raw, MASTERPLAN_QUIRKS) == (
         "Handlungsempfehlungen\n"
         "\n"
         "- Der Bedarf für ein optimales Qualifizierungsangebot wird strukturiert abgefragt;\n"
@@ -211,7 +218,7 @@ def test_masterplan_t_bullets_become_list_items():
         "t organisatorische Ausrichtung; \n"
         "t Vermarktung des Clusters."
     )
-    assert clean_text(raw) == (
+    assert clean_text(raw, MASTERPLAN_QUIRKS) == (
         "Diese Maßnahmen konzentrieren sich auf vier Handlungsbereiche:\n"
         "\n"
         "- inhaltliche Ausrichtung;\n"
@@ -229,7 +236,7 @@ def test_bullet_item_goes_on_after_a_blank_line():
         " weiter entwickelt;\n"
         "t die Schwerpunkte werden auf ihre Umsetzbarkeit hin überprüft;"
     )
-    assert clean_text(raw) == (
+    assert clean_text(raw, MASTERPLAN_QUIRKS) == (
         "Handlungsempfehlungen\n"
         "\n"
         "- bestehende Schwerpunktthemen und Leuchtturmprojekte werden nachhaltig weiter entwickelt;\n"
@@ -252,7 +259,7 @@ def test_replacement_char_and_other_glyph_bullets():
         "\n"
         " \u0105 Exploring financing possibilities or acquiring financial resources,"
     )
-    assert clean_text(raw_en) == (
+    assert clean_text(raw_en, STRATEGY_EN_QUIRKS) == (
         "The following focal points were identified with the involvement of the LSN e.V. Executive Board:\n"
         "\n"
         "- Infection and hygiene\n"
@@ -893,3 +900,37 @@ def test_running_headers_of_the_corpus_are_gone(cleaned):
     assert "EXPEDITION CLUSTERINITIATIVE" not in go
     assert "Masterplan Life Science Nord" not in mp and "© 2009 Capgemini" not in mp
     assert "kürzlich wurden sie erneut aufgefordert" in go
+
+
+# --------------------------------------------------------------------------
+# The rules table and the source profiles
+# --------------------------------------------------------------------------
+
+
+def test_rules_are_named_once_and_the_recipe_names_them_in_order():
+    names = [r.name for r in LINE_RULES] + [r.name for r in NOISE_RULES]
+    assert len(names) == len(set(names))
+    assert recipe() == ",".join(names)
+    assert recipe(["wingdings-t-bullets"]) == recipe() + ",wingdings-t-bullets"
+    with pytest.raises(ValueError, match="unknown cleaning profile 'wingdings'.*known: symbol-font-bullets, wingdings-t-bullets"):
+        recipe(["wingdings"])
+
+
+def test_a_source_quirk_applies_only_to_a_document_that_opts_in():
+    """A line starting "t " is a Wingdings bullet in the masterplan's
+    extraction, and text anywhere else ("t Tonnen" in a table, a quoted
+    letter); "ą" likewise is a bullet only in the English strategy's."""
+    raw = "Handlungsempfehlungen\nt Vermarktung des Clusters;\nt Verbesserung der Rahmenbedingungen;"
+    assert "- Vermarktung" in clean_text(raw, MASTERPLAN_QUIRKS)
+    assert "- Vermarktung" not in clean_text(raw) and "t Vermarktung" in clean_text(raw)
+    raw_en = "PLANNED MEASURES\n \u0105 Exploring financing possibilities,"
+    assert "- Exploring" in clean_text(raw_en, STRATEGY_EN_QUIRKS)
+    assert "- Exploring" not in clean_text(raw_en)
+    # a profile never touches what is no bullet: "t" before a number stays
+    assert clean_text("t 3,5 Mio. Tonnen", MASTERPLAN_QUIRKS) == "t 3,5 Mio. Tonnen"
+
+
+def test_the_corpus_manifest_names_known_profiles_only():
+    manifest = read_manifest(CORPUS)
+    used = {p for entry in manifest.entries.values() for p in entry.get("clean", [])}
+    assert used and used <= set(PROFILES)

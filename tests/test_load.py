@@ -71,3 +71,20 @@ def test_manifest_entry_sets_title_year_lang(tmp_path):
     path.write_text("Erste Zeile als Titel\n\nText.", encoding="utf-8")
     doc = load_document(path, {"title": "Masterplan", "year": 2009, "lang": "de", "publisher": "Norgenta"})
     assert (doc.title, doc.year, doc.lang, doc.publisher) == ("Masterplan", 2009, "de", "Norgenta")
+
+
+def test_manifest_cleaning_profiles_are_checked(tmp_path):
+    """``clean = [...]`` in the manifest opts a file into source quirks of
+    ingest/clean.py; an unknown name or a wrong type is a clear error."""
+    from ingest.load import load_document, read_manifest
+    from lsn_assistant.errors import IngestError
+
+    (tmp_path / "a.txt").write_text("Handlungsempfehlungen\nt Vermarktung des Clusters;", encoding="utf-8")
+    (tmp_path / "manifest.toml").write_text(
+        '[documents."a.txt"]\nclean = ["wingdings-t-bullets"]\n', encoding="utf-8")
+    doc = load_document(tmp_path / "a.txt", read_manifest(tmp_path).entries["a.txt"])
+    assert doc.clean == ("wingdings-t-bullets",)
+    for bad, says in (('["wingdings"]', "unknown cleaning profile 'wingdings'"), ('"wingdings-t-bullets"', "list of profile names")):
+        (tmp_path / "manifest.toml").write_text(f'[documents."a.txt"]\nclean = {bad}\n', encoding="utf-8")
+        with pytest.raises(IngestError, match=says):
+            load_document(tmp_path / "a.txt", read_manifest(tmp_path).entries["a.txt"])
