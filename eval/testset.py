@@ -14,11 +14,11 @@ extraction do not matter.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from lsn_assistant.errors import LSNError
+from lsn_assistant.text import fold as _text_fold
 
 TYPES: tuple[str, ...] = (
     "fact",
@@ -33,16 +33,9 @@ LANGS: tuple[str, ...] = ("de", "en")
 FIELDS: tuple[str, ...] = ("id", "question", "lang", "type", "reference_answer", "key_facts", "evidence")
 MIN_QUOTE_CHARS = 12  # folded; as check_testset.py
 
-_FOLD_RE = re.compile(r"[^0-9a-zäöüß]+")
-
-
-def fold(s: str) -> str:
-    """Lower case, letters and digits only (``0-9a-zäöüß``), as check_testset.py.
-
-    >>> fold("Größe – Ü-30\\nStraße!")
-    'größeü30straße'
-    """
-    return _FOLD_RE.sub("", s.lower())
+# ``fold`` is lsn_assistant.text's (one fold: the comparison check_testset.py
+# makes, lower case, 0-9 a-z ä ö ü ß only), re-exported for eval's users.
+fold = _text_fold
 
 
 class TestsetError(LSNError, ValueError):

@@ -24,7 +24,8 @@ document's statistics. Quirks of one source's extraction (a Wingdings bullet
 read as "t") are ``PROFILES`` a document opts into in corpus/manifest.toml
 (``clean = [...]``); ``recipe`` names what cleaned a document, for ingest's hash.
 
-Only pure functions, standard library only: ``clean_pages`` and ``clean_text``.
+Only pure functions (the standard library and ``lsn_assistant.text.fold``, the
+form gold quotes are compared in): ``clean_pages`` and ``clean_text``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+
+from lsn_assistant.text import fold
 
 __all__ = ["LINE_RULES", "NOISE_RULES", "PROFILES", "check_profiles", "clean_pages", "clean_text", "recipe"]
 
@@ -93,12 +96,8 @@ _COLUMN_GAP = "\u2003"  # a tab inside a line: table columns (a table of content
 _UNICODE_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 
 
-_NON_ALNUM = re.compile(r"[\W_]+")
 
 
-def _fold(s: str) -> str:
-    """Lower-case letters and digits only: the form gold quotes are compared in."""
-    return _NON_ALNUM.sub("", s.lower())
 
 
 def _is_terminal(text: str) -> bool:
@@ -325,7 +324,7 @@ def _doc_stats(lines: list[str], page_of: list[int] | None = None) -> _DocStats:
         running_lines=running,
         labels=labels,
         first_seen=first_seen,
-        folded=_fold("\n".join(lines)),
+        folded=fold("\n".join(lines)),
     )
 
 
@@ -1000,7 +999,7 @@ def _is_pull_quote(block: _Block, stats: _DocStats) -> bool:
     if len(block.units) != 1:
         return False
     t = block.first.text
-    f = _fold(t)
+    f = fold(t)
     if len(f) < 30 or len(t) > 300 or not _is_terminal(t):
         return False
     first = stats.folded.find(f)

@@ -83,3 +83,12 @@ def test_section_is_embedded_with_the_passage():
 def test_unknown_embedder_is_a_clear_error():
     with pytest.raises(ConfigError, match="unknown embedder"):
         get_embedder("bert")
+
+
+def test_embedders_are_registered_where_settings_validate_them():
+    """Settings (the bottom layer) validates LSN_EMBEDDERS against the names
+    it lists; those are exactly the registry's, so an embedder registered
+    in embeddings.REGISTRY is one a user can configure, and no other."""
+    from lsn_assistant.config import EMBEDDERS
+
+    assert tuple(REGISTRY) == EMBEDDERS
