@@ -12,7 +12,7 @@ LSN := $(VENV)/bin/lsn
 # remove pytest from under `make test` (its stamp would still say installed).
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --extra fit
 	@touch $@
 
 install: $(VENV)/.installed

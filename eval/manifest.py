@@ -2,7 +2,8 @@
 
 ``build_manifest`` records the git commit (and whether the tree had changes),
 a hash of the settings, the fitted retrieval parameters (with the sha256 of
-their file) and the answer parameters (secrets left out), fingerprints
+their file) and the answer parameters with the sha256 of the fitted answer
+model (secrets left out), fingerprints
 of the index (its chunk ids: content hashes) and of the corpus folder (file
 names and bytes), a hash of each test set, package versions, the run's
 options, the bootstrap seed, the judge (model and prompts) and the wall time.
@@ -21,6 +22,8 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from lsn_assistant.answering.scorer import MODEL_PATH as ANSWER_MODEL
 
 from .metrics import chunk_field
 from .stats import LEVEL, RESAMPLES, SEED
@@ -76,6 +79,8 @@ def settings_record(settings: Any, params: Any = None, retrieval: Any = None) ->
         record["retrieval_params"] = {**retrieval.to_parameters(), "sha256": retrieval.sha256}
     if params is not None:
         record["answer_params"] = dataclasses.asdict(params)
+        if ANSWER_MODEL.exists():  # the fitted answer scorer and thresholds (scripts/fit_answerer.py)
+            record["answer_model_sha256"] = _sha256(ANSWER_MODEL.read_bytes())
     record["hash"] = _sha256(json.dumps(record, sort_keys=True, default=str).encode())[:16]
     return record
 

@@ -22,9 +22,11 @@ from ingest import library
 from ingest.pipeline import ingest, recover
 
 from . import llm as llm_module
-from .answer import Answerer, labels
+from .answering import Answerer, Query, labels
+from .conversation import content_words
 from .config import Settings, get_settings
 from .conversation import Resolved, Turn, parse_history, resolve
+from .embeddings import get_embedder
 from .errors import BadQuery, IndexEmpty, LSNError, NotFound
 from .feedback import FeedbackStore, feedback_path, fingerprint, new_answer_id
 from .language import unsupported_language
@@ -75,7 +77,7 @@ class Assistant:
         self._checked = time.monotonic()
         self._refreshing = threading.Lock()
         self.retriever = Retriever(store, settings)
-        self.answerer = Answerer(self.retriever, settings)
+        self.answerer = Answerer(settings)
         self._lock = threading.Lock()  # one writer (upload, delete) at a time
         self._llm_cached: tuple | None = None
         self.recovered: list[dict] = []  # what start-up recovery did (``recover``), for /health
@@ -226,14 +228,37 @@ class Assistant:
         yield {"type": "answer", "answer": answer}
 
     def _extractive(self, resolved: Resolved, filters: dict | None, k: int, index: IndexSnapshot) -> Answer:
-        a = self.answerer
         answer = None
         if resolved.carried_docs and not (filters and filters.get("doc")):
             narrowed = {**(filters or {}), "doc": list(resolved.carried_docs)}
-            answer = a.answer(resolved.intent, resolved.standalone, resolved.language, narrowed, k, index=index)
+            answer = self._extractive_once(resolved, narrowed, k, index)
         if answer is None or answer.abstained:
-            answer = a.answer(resolved.intent, resolved.standalone, resolved.language, filters, k, index=index)
+            answer = self._extractive_once(resolved, filters, k, index)
         return dataclasses.replace(answer, question=resolved.question)
+
+    def _extractive_once(self, resolved: Resolved, filters: dict | None, k: int, index: IndexSnapshot) -> Answer:
+        """Retrieve for the standalone question, then let the answerer quote
+        from the hits (it never retrieves itself)."""
+        t0 = time.perf_counter()
+        query, hits = self.answer_inputs(resolved, filters, k, index)
+        t1 = time.perf_counter()
+        answer = self.answerer.run(query, hits)
+        timings = {"retrieve": (t1 - t0) * 1000, **answer.timings_ms, "total": (time.perf_counter() - t0) * 1000}
+        return dataclasses.replace(answer, timings_ms=timings)
+
+    def answer_inputs(self, resolved: Resolved, filters: dict | None, k: int, index: IndexSnapshot):
+        """The answerer's ``Query`` and the passages retrieved for it (also
+        what ``scripts/fit_answerer.py`` fits on)."""
+        trace: dict = {}
+        hits = self.retriever.search(resolved.standalone, k=k, filters=filters, trace=trace, index=index)
+        plan = trace.get("plan") or self.retriever.plan(resolved.standalone, index=index)
+        plan = dataclasses.replace(plan, lang=resolved.language)
+        qvec = trace.get("qvec", {}).get("e5")
+        if qvec is None:
+            qvec = get_embedder("e5", self.settings.embed_threads).embed_queries([resolved.standalone])[0]
+        query = Query(answer_words(resolved), resolved.standalone, resolved.language, plan, qvec,
+                      frozenset(self.retriever.mentioned_docs(plan)))
+        return query, hits
 
     def ask(self, question: str, history: list[dict] | None = None, filters: dict | None = None, k: int | None = None) -> Answer:
         """A grounded answer with ``[n]`` citations, or an abstention.
@@ -358,7 +383,7 @@ class Assistant:
     def prepare_answers(self) -> int:
         """Embed the sentences of the whole index for answers now (cached under
         ``data_dir/cache``) instead of on the first question that meets them."""
-        return self.answerer.prepare()
+        return self.answerer.prepare(list(self.retriever.chunks))
 
     def documents(self) -> list[dict]:
         """The indexed documents: doc, title, year, langs, chunks, pages, and
@@ -452,6 +477,16 @@ class Assistant:
         if llm is None:
             return {"mode": "extractive", **({"problem": problem} if problem else {})}
         return {"mode": "llm", **llm.ping(timeout_s=2.0)}
+
+
+def answer_words(resolved: Resolved) -> str:
+    """The words that decide what kind of answer a question wants: its own,
+    unless it is a follow-up without content words of its own ("Und 2019?"),
+    which asks the same kind of thing as the turn before. "Und was ist mit der
+    Bruttowertschöpfung?" after "Wie viele Beschäftigte …" asks no count."""
+    if resolved.follow_up and not [w for w in content_words(resolved.question) if not w.isdigit()]:
+        return resolved.intent
+    return resolved.question
 
 
 def unsupported_answer(question: str, lang: str, t0: float) -> Answer:

@@ -45,8 +45,11 @@ from datetime import UTC, datetime
 
 from .answer import display, labels as answer_labels
 from .assistant import Assistant, normalize_filters, stream_pieces
+from .conversation import content_words
 from .errors import BadQuery
 from .language import question_language
+from .lexical import analyze
+from .translate import Lexicon
 from .types import Answer, Citation
 
 MAX_TOPIC_CHARS = 300
@@ -67,6 +70,9 @@ LABELS = {
         "no_evidence": answer_labels("de")["abstain"],
         "no_more": "Über die Abschnitte oben hinaus finden sich dazu in den Dokumenten keine weiteren Belege.",
         "unknown_marker": "[{n}] verweist auf keine Quelle dieses Entwurfs und wurde entfernt.",
+        "thin": "Die Belege dazu sind dünn: Die Dokumente berühren das nur am Rande.",
+        "off_topic": "Zu diesem Thema finden sich in den Dokumenten keine tragfähigen Belege; "
+        "ein Entwurf ohne Grundlage wird nicht erstellt.",
     },
     "en": {
         "background": "Background",
@@ -82,6 +88,8 @@ LABELS = {
         "no_evidence": answer_labels("en")["abstain"],
         "no_more": "Beyond the sections above, the documents hold no further evidence on this.",
         "unknown_marker": "[{n}] names no source of this draft and was removed.",
+        "thin": "The evidence for this is thin: the documents touch on it only in passing.",
+        "off_topic": "The documents hold no solid evidence on this topic; no draft is made without a basis.",
     },
 }
 
@@ -167,8 +175,6 @@ def draft_language(topic: str, points: Sequence[str] = ()) -> str:
         return lang
     if _UMLAUT.search(text):
         return "de"
-    from .translate import Lexicon
-
     lex = Lexicon.default()
     words = re.findall(r"[^\W\d_]{3,}", text)
     de = sum((w, "de") in lex and (w, "en") not in lex for w in words)
@@ -303,13 +309,73 @@ def _prose(text: str) -> str:
     return _escape_marked("".join(out))
 
 
+# A section whose best quoted unit the answer model rates below this has thin evidence.
+THIN_EVIDENCE = 0.25
+# A sentence opening with a personal pronoun, or with a possessive one among its first
+# words ("Die Reinvestition ihrer Einkommen …"), points back at a sentence that is not quoted.
+_DANGLING = re.compile(
+    r"^(?:(sie|er|they|it|he|she)\b|(?:\W*\w+\W+){0,5}?(ihr|ihre|ihrer|ihren|ihrem|ihres|sein|seine|seiner|seinen|"
+    r"seinem|seines|their|its|his)\b)",
+    re.IGNORECASE,
+)
+
+
+def is_evidence(quote: str) -> bool:
+    """Whether a quote can stand under a section as evidence on its own: not
+    a fragment ending with a colon ("Präsident der Hochschule Flensburg:"),
+    not one with doubled quotation marks, not a sentence whose pronoun points
+    back at something not quoted ("… ihrer Einkommen …")."""
+    q = display(quote).strip()
+    if "\n" not in quote.strip() and q.endswith(":"):
+        return False
+    if re.search(r"[„“”\"]\s*[„“”\"]", q) or q[:1] in "„“”\"»«‚":
+        return False  # doubled quotation marks, or direct speech that the evidence's own marks would double
+    return not _DANGLING.match(q)
+
+
+def topic_covered(assistant: Assistant, topic: str, lang: str) -> bool:
+    """Whether some passage holds every content word of the topic (as is, as
+    part of a compound, or translated): "Quantencomputing in der
+    Landwirtschaft" is not covered by documents that name quantum computing
+    once and farming elsewhere, however close single sentences come."""
+    words = [w for w in content_words(topic) if not w.isdigit()]
+    if not words:
+        return True
+    other = "en" if lang == "de" else "de"
+    forms = []
+    for w in words:
+        f = set(analyze(w, lang))
+        for t, weight in Lexicon.default().translate(w, lang, other):
+            if weight >= 0.5:
+                f.update(analyze(t, other))
+        if f:
+            forms.append(f)
+    index = assistant.retriever.index
+    stems = index.derived("draft.chunk_stems", lambda: [frozenset(analyze(c.text, c.lang or "de")) for c in index.chunks])
+    def holds(st: frozenset[str], f: str) -> bool:  # the word, or a compound ending or starting with it
+        return f in st or (len(f) >= 5 and any(s.endswith(f) or s.startswith(f) for s in st))
+
+    return any(all(any(holds(st, f) for f in fs) for fs in forms) for st in stems)
+
+
+def _best(answer: Answer) -> float:
+    """The answer model's probability for the best quoted unit (1 for an LLM answer)."""
+    if answer.mode != "extractive":
+        return 1.0
+    return max((c["prob"] for c in answer.evidence.get("chosen") or []), default=0.0)
+
+
+def _thin(answer: Answer) -> bool:
+    return answer.mode == "extractive" and not answer.abstained and _best(answer) < THIN_EVIDENCE
+
+
 def _section(heading: str, question: str, answer: Answer, numbering: _Numbering, quoted: set, lang: str) -> Section:
     lab = draft_labels(lang)
     if answer.abstained or not answer.citations:
         return Section(heading, lab["no_evidence"], (), question)
     text, cites = answer.text, list(answer.citations)
     if answer.mode == "extractive":
-        repeated = {c.n for c in cites if (c.chunk_id, display(c.quote)) in quoted}
+        repeated = {c.n for c in cites if (c.chunk_id, display(c.quote)) in quoted or not is_evidence(c.quote)}
         text = _without(text, repeated)
         cites = [c for c in cites if c.n not in repeated]
         if not cites:
@@ -319,7 +385,8 @@ def _section(heading: str, question: str, answer: Answer, numbering: _Numbering,
     evidence = tuple(dict.fromkeys(Evidence(numbers[c.n], display(c.quote)) for c in cites))
     by_n = {s.n: s for s in numbering.sources.values()}
     lines = [_evidence_line(ev, by_n[ev.n], lang) for ev in evidence]
-    body = "\n\n".join([_renumber(_prose(text), numbers), f"**{lab['evidence']}**", *lines])
+    thin = [lab["thin"]] if _thin(answer) else []
+    body = "\n\n".join([*thin, _renumber(_prose(text), numbers), f"**{lab['evidence']}**", *lines])
     return Section(heading, body, evidence, question)
 
 
@@ -350,7 +417,7 @@ def build_draft(
     lang = lang or draft_language(topic, points)
     plan = _plan(topic, points, lang)
     numbering, quoted = _Numbering(), set()
-    sections, notes, modes = [], [], set()
+    sections, notes, modes, answers = [], [], set(), []
     for i, (heading, question) in enumerate(plan):
         if progress:
             progress(i, len(plan), heading)
@@ -360,6 +427,12 @@ def build_draft(
             notes.append(answer.notice)
         if not answer.abstained:
             modes.add(answer.mode)
+        answers.append(answer)
+    topic_answer = answers[0] if answers and not points else None  # the first aspect asks the topic itself
+    if (all(a.abstained or _thin(a) for a in answers) or (topic_answer is not None and topic_answer.abstained)
+            or not topic_covered(assistant, topic, lang)):
+        # a topic the documents do not cover: a warning, not a structure made of loose quotes
+        return Draft(topic, lang, (), (), "extractive", (draft_labels(lang)["off_topic"], *notes))
     mode = "llm" if "llm" in modes else "extractive"
     return Draft(topic, lang, tuple(sections), tuple(numbering.sources.values()), mode, tuple(notes))
 

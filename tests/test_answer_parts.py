@@ -1,6 +1,6 @@
 """The answer layer's pieces that need no index: sentence spans, question
 form, follow-up detection and carry-over, how the extractive answer is put
-together from scored sentences (``Answerer.select``), the marker grounding of
+together from answer units (``lsn_assistant.answering.units``), the marker grounding of
 generated text, and the answer measures of ``eval.answers``."""
 
 from __future__ import annotations
@@ -12,18 +12,15 @@ from conftest import clean_settings, excerpt
 from eval.answers import CorpusText, check_citations, groundedness, statements
 from eval.testset import Question
 from lsn_assistant.assistant import CitationNumbers
-from lsn_assistant.answer import (
-    Answerer,
-    Params,
-    Unit,
-    _is_data_line,
-    _refers_back,
+from lsn_assistant.answering.features import _ANAPHOR
+from lsn_assistant.answering.question import (
     answer_types,
     is_contact_line,
     is_list_question,
     question_parts,
     typed_match,
 )
+from lsn_assistant.answering.units import Unit, build_units, classify, lines_of
 from lsn_assistant.conversation import is_follow_up, parse_history, resolve
 from lsn_assistant.errors import BadQuery
 from lsn_assistant.text import sentence_spans, sentences
@@ -97,6 +94,7 @@ def test_list_questions_by_cue_words_or_a_plural_noun(question, listy):
         ("Wie hat der Verband seine Anfangsjahre finanziert?", set()),
         ("What is the postal address and phone number of LSN Management GmbH?", {"contact"}),  # no count
         ("How many hydrogen filling stations have been built?", {"count"}),
+        ("How does LSN want to address the shortage of skilled workers?", set()),  # the verb, not a postal address
     ],
 )
 def test_what_a_question_asks_for(question, wants):
@@ -122,28 +120,14 @@ def test_question_parts():
     assert question_parts("How big is it? Do both reports give the same figures?") == 2
 
 
-# ---- putting the answer together
+# ---- answer units (the layout of a passage; lsn_assistant.answering.units)
 
 
-def answerer(**params) -> Answerer:
-    return Answerer(None, clean_settings(), Params(**params), cache_dir=None)
-
-
-def units_of(text: str, scores: list[float], lang: str = "de", rank: int = 1, doc: str = "doc.txt") -> list[Unit]:
-    """The sentences of one passage as candidates with the given scores; each
-    sentence has a vector of its own, so none is redundant with another."""
+def units_of(text: str, lang: str = "de", rank: int = 1, doc: str = "doc.txt") -> list[Unit]:
     chunk = Chunk(f"c{rank}-{lang}", doc, text, lang=lang, position=rank)
     hit = ScoredChunk(chunk, 1.0 / rank, rank)
-    spans = sentence_spans(text, lang)
-    assert len(spans) == len(scores), [text[a:b] for a, b in spans]
-    out = []
-    for i, ((a, b), score) in enumerate(zip(spans, scores)):
-        vec = np.zeros(256, dtype=np.float32)
-        vec[rank * 32 + i] = 1.0
-        u = Unit(hit, a, b, i, vec, frozenset())
-        u.score = score
-        out.append(u)
-    return out
+    lines = lines_of(chunk, sentence_spans(text, lang), frozenset())
+    return build_units(hit, lines, lines)
 
 
 LIST_PASSAGE = (
@@ -156,29 +140,14 @@ LIST_PASSAGE = (
 )
 
 
-def test_a_picked_list_item_brings_its_whole_bullet_block():
-    units = units_of(LIST_PASSAGE, [0.0, 0.5, 1.0, 0.2, 3.0, 0.1, 0.1, 0.0])
-    del units[3]  # a sentence left out (spliced by the cleaner) inside an item does not end the block
-    chosen = answerer().select(units, "Auf welche Themenfelder will sich das Digitalcluster konzentrieren?", "de")
-    items = [u.quote.split(":")[0] for u in chosen if u.quote.startswith("- ")]
-    assert items == [
-        "- Sichtbarkeit", "- Fachkräfte und Weiterbildung", "- Digitale Transformation", "- Nachhaltigkeit und Ethik"
+def test_a_list_is_one_unit_with_its_lead_in_and_every_item():
+    (lst,) = [u for u in units_of(LIST_PASSAGE) if u.kind == "list"]
+    assert [i.split(":")[0] for i in lst.items] == [
+        "Fachkräfte und Weiterbildung", "Sichtbarkeit", "Digitale Transformation", "Nachhaltigkeit und Ethik"
     ]
-    assert chosen[0].quote.startswith("- Sichtbarkeit"), "the pick first, then its block in document order"
-
-
-def test_a_lead_in_brings_its_items_but_not_for_a_question_about_one_thing():
-    scores = [0.0, 3.0, 0.5, 0.1, 0.2, 0.1, 0.1, 0.0]
-    listed = answerer().select(units_of(LIST_PASSAGE, scores), "Welche Handlungsfelder hat das Team?", "de")
-    assert sum(u.quote.startswith("- ") for u in listed) == 4
-    single = answerer().select(units_of(LIST_PASSAGE, scores), "Wie viele Handlungsfelder hat das Team?", "de")
-    assert sum(u.quote.startswith("- ") for u in single) <= 1
-
-
-def test_a_list_far_below_the_best_pick_stays_unexpanded():
-    scores = [3.0, 0.5, 2.0, -1.0, -1.0, -1.0, -1.0, -1.0]
-    chosen = answerer(list_margin=0.75).select(units_of(LIST_PASSAGE, scores), "Welche Handlungsfelder gibt es?", "de")
-    assert sum(u.quote.startswith("- ") for u in chosen) == 1
+    assert lst.text.startswith("Erst kürzlich hat das Team vier Handlungsfelder definiert.")
+    assert "Wie steigern Mitarbeitende ihr Können?" in lst.text, "an item is quoted whole"
+    assert "Diese und weitere Themen" not in lst.text
 
 
 FIGURE = (
@@ -188,28 +157,25 @@ FIGURE = (
 )
 
 
-def test_a_line_of_a_figure_brings_the_figures_other_values():
-    units = [u for u in units_of(FIGURE, [1.0, 0.5, 3.0, 0.0, 0.2, 0.1]) if u.quote != "Pharma"]  # too short to quote
-    chosen = answerer().select(units, "What share of the functions did medtech, biotech and pharma account for?", "en")
-    quotes = [u.quote for u in chosen]
-    assert quotes[:3] == [
-        "Biotechnologie 39 % der Funktionen", "Medizintechnik 46 % der Funktionen", "15 % der Funktionen"
-    ]
+def test_the_lines_of_a_figure_are_one_unit():
+    data = [u for u in units_of(FIGURE) if u.kind == "data"]
+    assert data and data[0].items[:2] == ("Medizintechnik 46 % der Funktionen", "Biotechnologie 39 % der Funktionen")
 
 
 @pytest.mark.parametrize(
-    "line, data",
+    "line, cls",
     [
-        ("Medizintechnik 46 % der Funktionen", True),
-        ("15 % der Funktionen", True),
-        ("6 THE FUTURE GUIDING PHILOSOPHIES OF CLUSTER MANAGEMENT", False),
-        ("Figure 7: Philosophies of Cluster Management", False),
-        ("Das Netzwerk hat 91 Mitglieder.", False),  # a sentence, not a line of a figure
+        ("Medizintechnik 46 % der Funktionen", "data"),
+        ("15 % der Funktionen", "data"),
+        ("6 THE FUTURE GUIDING PHILOSOPHIES OF CLUSTER MANAGEMENT", "furniture"),  # a numbered header: never a unit
+        ("5 LIFE SCIENCE NORD CLUSTER STRATEGY 2024", "furniture"),  # a running header with its page number
+        ("Figure 7: Philosophies of Cluster Management", "heading"),
+        ("Das Netzwerk hat 91 Mitglieder.", "sentence"),  # a sentence, not a line of a figure
     ],
 )
-def test_data_lines(line, data):
-    (u,) = units_of(line, [0.0])
-    assert _is_data_line(u) is data
+def test_line_classes(line, cls):
+    chunk = Chunk("c", "doc.txt", line, lang="de")
+    assert classify(chunk, 0, len(line), frozenset())[0] == cls
 
 
 @pytest.mark.parametrize(
@@ -224,44 +190,7 @@ def test_data_lines(line, data):
     ],
 )
 def test_sentences_that_refer_back(sentence, refers):
-    (u,) = units_of(sentence, [0.0])
-    assert _refers_back(u) is refers
-
-
-def test_a_sentence_referring_back_brings_the_one_before():
-    text = "Zu den Formaten zählt „Ship to Business“. Dabei verbringen Investierende Zeit auf einem Schiff."
-    chosen = answerer().select(units_of(text, [0.0, 3.0]), "How does the boat format work?", "de")
-    assert [u.pos for u in chosen] == [1, 0]
-
-
-def test_the_word_budget_ends_the_answer_but_never_before_the_first_sentence():
-    long = "Ein langer Satz " + "mit vielen Wörtern " * 15 + "endet hier."  # 50 words
-    text = f"{long} Ein zweiter Satz mit sechs Wörtern. Ein dritter Satz mit sechs Wörtern."
-    chosen = answerer(budget=20).select(units_of(text, [3.0, 2.5, 2.4]), "Was steht dort?", "de")
-    assert [u.pos for u in chosen] == [0]
-    chosen = answerer(budget=20).select(units_of(text, [2.4, 2.5, 2.45]), "Was steht dort?", "de")
-    assert [u.pos for u in chosen] == [1, 2]
-    chosen = answerer(budget=100).select(units_of(text, [2.4, 2.5, 2.45]), "Was steht dort?", "de")
-    assert [u.pos for u in chosen] == [1, 2, 0]
-
-
-def test_the_best_sentence_of_the_second_passage_is_quoted_too():
-    first = units_of("Erster Satz über das Thema. Zweiter Satz über das Thema. Dritter Satz.", [3.0, 2.9, 2.8])
-    second = units_of("Ein Satz aus der zweiten Passage. Noch ein Satz.", [1.5, 0.5], rank=2)
-    chosen = answerer(max_sentences=3).select(first + second, "Was steht dort?", "de")
-    assert second[0] in chosen and second[1] not in chosen
-    chosen = answerer(max_sentences=3, lead=1).select(first + second, "Was steht dort?", "de")
-    assert second[0] not in chosen
-
-
-def test_of_a_sentence_and_its_translation_the_one_in_the_questions_language_is_quoted():
-    de = units_of("LSN schafft ein optimales Umfeld für Gründer.", [1.0], lang="de", doc="de.txt")
-    en = units_of("LSN creates an optimal environment for founders.", [3.0], lang="en", rank=2, doc="en.txt")
-    en[0].vec = de[0].vec * 0.96 + en[0].vec * 0.28  # a translation: similar, not the same
-    chosen = answerer().select(de + en, "Wie unterstützt LSN Gründer?", "de")
-    assert chosen == de
-    chosen = answerer().select(de + en, "How does LSN support founders?", "en")
-    assert chosen == en
+    assert bool(_ANAPHOR.match(sentence.lstrip("„“\"'‚‘»«("))) is refers
 
 
 # ---- follow-ups

@@ -1,0 +1,94 @@
+"""The answer's text: the chosen units quoted verbatim with ``[n]`` citations,
+framed in the question's language (quotes are never translated)."""
+
+from __future__ import annotations
+
+from ..types import Citation
+from .units import Unit, display
+
+LABELS = {
+    "de": {
+        "abstain": "Dazu finden sich in den Dokumenten keine Angaben.",
+        "list_intro": "Die Dokumente nennen:",
+        "other_all": "Die Belege liegen nur auf {other} vor; sie werden im Wortlaut zitiert:",
+        "other_some": "Einige Belege sind auf {other} und werden im Wortlaut zitiert.",
+        "sources": "Quellen",
+        "related": "Am nächsten kommen diese Passagen",
+        "page": "S.",
+        "llm_failed": "Das Sprachmodell war nicht verfügbar ({reason}); die Antwort ist aus den Dokumenten zusammengestellt.",
+        "unsupported_language": "Ich beantworte nur Fragen auf Deutsch oder Englisch. Bitte stellen Sie Ihre Frage auf Deutsch oder Englisch.",
+        "de": "Deutsch",
+        "en": "Englisch",
+    },
+    "en": {
+        "abstain": "The documents do not answer this.",
+        "list_intro": "The documents list:",
+        "other_all": "The evidence is in {other} only; it is quoted verbatim:",
+        "other_some": "Some of the evidence is in {other} and is quoted verbatim.",
+        "sources": "Sources",
+        "related": "The closest passages",
+        "page": "p.",
+        "llm_failed": "The language model was not available ({reason}); this answer is put together from the documents.",
+        "unsupported_language": "Only German and English are supported: please ask your question in German or English. "
+        "(Bitte stellen Sie Ihre Frage auf Deutsch oder Englisch.)",
+        "de": "German",
+        "en": "English",
+    },
+}
+
+
+def labels(lang: str) -> dict[str, str]:
+    return LABELS.get(lang, LABELS["en"])
+
+
+def compose(chosen: list[Unit], lang: str, listy: bool = False) -> tuple[str, list[Citation]]:
+    """Text and citations. Every part of a unit (a verbatim span of one
+    passage) is one citation, numbered in order of appearance; a list is
+    shown as bullets, each item with the marker of the span that holds it."""
+    lab = labels(lang)
+    citations: list[Citation] = []
+    numbers: dict[tuple[str, int, int], int] = {}
+
+    def cite(part) -> int:
+        key = (part.chunk.chunk_id, part.start, part.end)
+        if key not in numbers:
+            c = part.chunk
+            numbers[key] = len(citations) + 1
+            citations.append(Citation(numbers[key], c.chunk_id, c.doc, c.title, c.page, c.section, part.quote, c.text, c.lang))
+        return numbers[key]
+
+    lines: list[str] = []
+    other = {u.lang for u in chosen if u.lang and u.lang != lang}
+    if other:
+        name = lab.get(sorted(other)[0], sorted(other)[0])
+        key = "other_all" if all(u.lang != lang for u in chosen) else "other_some"
+        lines.append(lab[key].format(other=name))
+    body: list[str] = []
+    for u in chosen:
+        if u.kind in ("list", "headings", "data") and u.items:
+            body.extend(_bulleted(u, cite))
+        else:
+            body.append(" ".join(f"{display(p.quote)} [{cite(p)}]" for p in u.parts))
+    if listy and len(chosen) > 1 and all(u.kind not in ("list", "headings", "data") for u in chosen):
+        lines.append(lab["list_intro"])
+        lines.extend(f"- {b}" for b in body)
+    elif any("\n" in b for b in body):
+        lines.extend(body)
+    else:
+        lines.append(" ".join(body))
+    return "\n".join(lines), citations
+
+
+def _bulleted(u: Unit, cite) -> list[str]:
+    """A list unit: its lead-in, then one bullet per item, each with the
+    marker of the part that holds it."""
+    out: list[str] = []
+    for k, p in enumerate(u.parts):
+        n = cite(p)
+        lines = [ln for ln in p.quote.split("\n") if ln.strip()]
+        for j, ln in enumerate(lines):
+            text = display(ln)
+            lead = k == 0 and j == 0 and u.lead
+            out.append(f"{text} [{n}]" if lead else f"- {text} [{n}]")
+    # items that run over several sentences of one line: already whole lines here
+    return ["\n".join(out)]

@@ -1,0 +1,152 @@
+"""The issue's answer examples, asked in the UI in a real browser (Debian's
+headless Chromium through Playwright) over the three LSN strategy documents
+of the corpus: what a person would expect to read, not how it is scored."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import free_port
+from lsn_assistant.draft import LABELS as DRAFT_LABELS
+from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, ask, open_page, wait_healthy
+
+ROOT = Path(__file__).resolve().parent.parent
+LSN = Path(sys.executable).parent / "lsn"
+DOCS = ("lsn-strategie-2030-de.txt", "lsn-clusterstrategie-2024-de.txt", "lsn-cluster-strategy-2024-en.txt")
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"Debian's chromium is not installed at {CHROMIUM} (`make test` installs it)"
+)
+
+
+def write_corpus(folder: Path) -> None:
+    """The three documents with their manifest entries (titles, years)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for doc in DOCS:
+        shutil.copy(ROOT / "corpus" / doc, folder / doc)
+    manifest = (ROOT / "corpus" / "manifest.toml").read_text(encoding="utf-8")
+    parts = re.split(r"(?m)^(?=\[documents\.)", manifest)
+    kept = [parts[0]] + [p for p in parts[1:] if any(f'"{doc}"' in p.split("\n", 1)[0] for doc in DOCS)]
+    (folder / "manifest.toml").write_text("".join(kept), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("answers-browser")
+    write_corpus(root / "corpus")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LSN_")}
+    env.update(LSN_DATA_DIR=str(root / "data"), LSN_CORPUS_DIR=str(root / "corpus"), GRADIO_ANALYTICS_ENABLED="False")
+    ingest = subprocess.run([str(LSN), "ingest"], cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    assert ingest.returncode == 0, ingest.stderr[-3000:]
+    port = free_port()
+    log = root / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([str(LSN), "serve", "--port", str(port)], cwd=root, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def answer_of(page, turn: int):
+    """The text of the ``turn``-th answer in the chat, once it is complete."""
+    chat = page.locator("#lsn-chat")
+    expect(page.locator(f"#turn-{turn}")).to_have_count(1)
+    return chat
+
+
+def test_the_six_themenfelder_are_listed_without_a_running_header(browser, server):
+    ctx, page = open_page(browser, server, "de-DE")
+    try:
+        ask(page, "Welche sechs Themenfelder hat die LSN Strategie 2030?")
+        chat = answer_of(page, 1)
+        for item in ("Sichtbarkeit von LSN erhöhen", "Innovationskraft stärken", "Life-Science-Standort ausbauen",
+                     "Kompetenzen im Cluster fördern", "Internationalisierung fokussieren",
+                     "Organisationsentwicklung von LSN vorantreiben"):
+            expect(chat).to_contain_text(item)
+        expect(chat).not_to_contain_text("LIFE SCIENCE NORD CLUSTER STRATEGY")
+    finally:
+        ctx.close()
+
+
+def test_the_four_guiding_philosophies_are_named(browser, server):
+    ctx, page = open_page(browser, server, "en-US")
+    try:
+        ask(page, "What are the four guiding philosophies of the 2024 strategy?")
+        chat = answer_of(page, 1)
+        for name in ("Sustainable Cluster Management", "needs-based service spectrum", "intelligent partnering",
+                     "focused branding"):
+            expect(chat).to_contain_text(name)
+        expect(chat).not_to_contain_text("5 LIFE SCIENCE NORD CLUSTER STRATEGY 2024")
+    finally:
+        ctx.close()
+
+
+def test_the_ui_example_question_is_answered_with_the_member_count(browser, server):
+    ctx, page = open_page(browser, server, "de-DE")
+    try:
+        ask(page, "Wie viele Mitglieder hat Life Science Nord?")
+        chat = answer_of(page, 1)
+        expect(chat).to_contain_text("250")
+        expect(chat.locator(".lsn-abstained")).to_have_count(0)
+    finally:
+        ctx.close()
+
+
+def test_address_the_shortage_is_answered_not_read_as_a_postal_address(browser, server):
+    ctx, page = open_page(browser, server, "en-US")
+    try:
+        ask(page, "How does LSN want to address the shortage of skilled workers?")
+        chat = answer_of(page, 1)
+        expect(chat).to_contain_text("skilled workers")
+        expect(chat.locator(".lsn-abstained")).to_have_count(0)
+    finally:
+        ctx.close()
+
+
+def test_a_follow_up_does_not_inherit_the_count(browser, server):
+    ctx, page = open_page(browser, server, "de-DE")
+    try:
+        ask(page, "Wie viele Beschäftigte hat die Life-Science-Branche im Norden?")
+        expect(page.locator("#turn-1")).to_have_count(1)
+        ask(page, "Und was ist mit der Bruttowertschöpfung?")
+        chat = answer_of(page, 2)
+        expect(chat).to_contain_text("4,3 Mrd. EUR")
+        expect(chat.locator(".lsn-abstained")).to_have_count(0)
+    finally:
+        ctx.close()
+
+
+def test_an_off_topic_draft_warns_and_invents_no_sections(browser, server):
+    ctx, page = open_page(browser, server, "en-US")
+    try:
+        page.get_by_role("tab", name="Draft").click()
+        page.locator("#lsn-draft-topic textarea").fill("Quantencomputing in der Landwirtschaft")
+        page.locator("#lsn-draft-build").click()
+        expect(page.locator("#lsn-draft-status")).to_contain_text(DRAFT_LABELS["de"]["off_topic"])
+        assert "## " not in page.locator("#lsn-draft-editor textarea").input_value()
+    finally:
+        ctx.close()
