@@ -31,7 +31,7 @@ from .errors import BadQuery, IndexEmpty, LSNError, NotFound
 from .feedback import FeedbackStore, feedback_path, fingerprint, new_answer_id
 from .language import unsupported_language
 from .llm import LLMUnavailable
-from .retrieve import MAX_QUERY_CHARS, IndexSnapshot, Retriever
+from .retrieve import MAX_QUERY_CHARS, IndexSnapshot, Retriever, rrf
 from .store import ChunkStore
 from .text import clean_text, sentence_spans
 from .translate import Lexicon
@@ -525,15 +525,13 @@ def fuse_ranked(lists: list[list[ScoredChunk]], k: int, rrf_k: int = 10) -> list
     question and its translation), best k, ranks renumbered."""
     if len(lists) == 1:
         return lists[0][:k]
-    score: dict[str, float] = {}
     first: dict[str, ScoredChunk] = {}
     for hits in lists:
-        for rank, hit in enumerate(hits):
-            cid = hit.chunk.chunk_id
-            score[cid] = score.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
-            first.setdefault(cid, hit)
-    best = sorted(score, key=lambda c: -score[c])[:k]
-    return [dataclasses.replace(first[c], rank=i + 1, score=score[c]) for i, c in enumerate(best)]
+        for hit in hits:
+            first.setdefault(hit.chunk.chunk_id, hit)
+    ranked = {str(i): [h.chunk.chunk_id for h in hits] for i, hits in enumerate(lists)}
+    fused = rrf(ranked, {}, rrf_k)[:k]  # the retriever's one fusion, each list weighted 1
+    return [dataclasses.replace(first[c], rank=i + 1, score=score) for i, (c, score, _) in enumerate(fused)]
 
 
 class CitationNumbers:

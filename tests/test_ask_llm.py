@@ -157,3 +157,22 @@ def test_slow_llm_answers_extractively_within_the_timeout(server):
     ans = a.ask(QUESTION, k=K)
     assert time.perf_counter() - t0 < 4
     assert ans.mode == "extractive" and ans.citations and "timeout" in ans.notice
+
+
+def test_the_question_and_its_translation_are_fused_by_the_one_rrf():
+    """``fuse_ranked`` (the LLM path's hits for a question and its
+    translation) is ``retrieve.rrf`` with each list weighted 1: scores
+    1/(k + rank), a passage in both lists first, ranks renumbered."""
+    from lsn_assistant.assistant import fuse_ranked
+    from lsn_assistant.types import Chunk, ScoredChunk
+
+    def hit(cid: str, rank: int) -> ScoredChunk:
+        return ScoredChunk(Chunk(chunk_id=cid, doc="d.txt", text=cid, title="D"), score=0.0, rank=rank)
+
+    a = [hit("x", 1), hit("y", 2)]
+    b = [hit("y", 1), hit("z", 2)]
+    fused = fuse_ranked([a, b], k=3, rrf_k=10)
+    assert [h.chunk.chunk_id for h in fused] == ["y", "x", "z"]
+    assert [h.rank for h in fused] == [1, 2, 3]
+    assert fused[0].score == pytest.approx(1 / 12 + 1 / 11) and fused[1].score == pytest.approx(1 / 11)
+    assert fuse_ranked([a], k=1) == a[:1]
