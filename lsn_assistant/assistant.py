@@ -35,7 +35,7 @@ from .retrieve import MAX_QUERY_CHARS, IndexSnapshot, Retriever, rrf
 from .store import ChunkStore
 from .text import clean_text, sentence_spans
 from .translate import Lexicon
-from .types import Answer, Citation, ScoredChunk
+from .types import Answer, Citation, Citations, Delta, Done, Reset, ScoredChunk, StreamEvent
 
 MAX_ASK_K = 20
 REFRESH_EVERY_S = 2.0  # how stale another process's writes may be
@@ -202,9 +202,9 @@ class Assistant:
         return standalone, fuse_ranked(lists, k)
 
     def _llm_events(self, llm, resolved: Resolved, turns: list[Turn], filters: dict | None, k: int,
-                    index: IndexSnapshot) -> Iterator[dict]:
-        """Checked answer pieces as the LLM writes them (``delta`` events with
-        citation numbers already final), then ``{"type": "answer"}``. Raises
+                    index: IndexSnapshot) -> Iterator[Delta | Done]:
+        """Checked answer pieces as the LLM writes them (``Delta`` events with
+        citation numbers already final), then ``Done``. Raises
         LLMUnavailable (possibly after some deltas) when the server fails."""
         t0 = time.perf_counter()
         lang = resolved.language
@@ -214,7 +214,7 @@ class Assistant:
         numbers = CitationNumbers(hits)
         stream = llm.answer_stream(resolved.question, hits, lang, history)
         for piece in stream:
-            yield {"type": "delta", "text": numbers.renumber(piece)}
+            yield Delta(numbers.renumber(piece))
         result = stream.result
         timings = {"retrieve": (t1 - t0) * 1000, **(result.timings_ms if result else {})}
         timings["total"] = (time.perf_counter() - t0) * 1000
@@ -225,7 +225,7 @@ class Assistant:
             answer = Answer(labels(lang)["abstain"], abstained=True, related=tuple(h.to_dict() for h in hits[:3]), **base)
         else:
             answer = Answer(text.strip(), abstained=False, citations=tuple(citations), **base)
-        yield {"type": "answer", "answer": answer}
+        yield Done(answer)
 
     def _extractive(self, resolved: Resolved, filters: dict | None, k: int, index: IndexSnapshot) -> Answer:
         answer = None
@@ -279,11 +279,11 @@ class Assistant:
         return _drain(self._events(question, turns, flt, k, t0, index))
 
     def _events(self, question: str, turns: list[Turn], flt: dict | None, k: int, t0: float,
-                index: IndexSnapshot | None = None) -> Iterator[dict]:
-        """The one answer path behind ``ask`` and ``ask_stream``: ``delta``
-        events, possibly a ``reset`` (what was streamed is withdrawn: the LLM
+                index: IndexSnapshot | None = None) -> Iterator[Delta | Reset | Done]:
+        """The one answer path behind ``ask`` and ``ask_stream``: ``Delta``
+        events, possibly a ``Reset`` (what was streamed is withdrawn: the LLM
         failed mid-answer or its answer did not survive the checks), then
-        ``{"type": "answer"}``. Everything is read from one snapshot of the
+        ``Done``. Everything is read from one snapshot of the
         index (``index``, taken when the request was checked)."""
         index = self.retriever.index if index is None else index
         other = unsupported_language(question)
@@ -292,8 +292,8 @@ class Assistant:
             # quoting the nearest passage would look like an answer.
             answer = unsupported_answer(question, other, t0)
             for piece in stream_pieces(answer.text):
-                yield {"type": "delta", "text": piece}
-            yield {"type": "answer", "answer": dataclasses.replace(answer, answer_id=new_answer_id())}
+                yield Delta(piece)
+            yield Done(dataclasses.replace(answer, answer_id=new_answer_id()))
             return
         resolved = self.resolve(question, turns, index)
         llm, problem = self._llm()
@@ -302,11 +302,11 @@ class Assistant:
         if llm is not None:
             try:
                 for event in self._llm_events(llm, resolved, turns, flt, k, index):
-                    if event["type"] == "delta":
-                        streamed += event["text"]
+                    if isinstance(event, Delta):
+                        streamed += event.text
                         yield event
                     else:
-                        answer = event["answer"]
+                        answer = event.answer
             except LLMUnavailable as exc:
                 problem = str(exc)
             except LSNError:
@@ -316,38 +316,35 @@ class Assistant:
         if answer is None:
             answer = self._extractive(resolved, flt, k, index)
         if streamed and streamed.strip() != answer.text.strip():
-            yield {"type": "reset"}
+            yield Reset()
             streamed = ""
         if not streamed:
             for piece in stream_pieces(answer.text):
-                yield {"type": "delta", "text": piece}
+                yield Delta(piece)
         notice = labels(resolved.language)["llm_failed"].format(reason=problem) if problem else answer.notice
         timings = dict(answer.timings_ms)
         timings["total"] = (time.perf_counter() - t0) * 1000
-        yield {"type": "answer", "answer": dataclasses.replace(answer, notice=notice, timings_ms=timings, answer_id=new_answer_id())}
+        yield Done(dataclasses.replace(answer, notice=notice, timings_ms=timings, answer_id=new_answer_id()))
 
     def ask_stream(
         self, question: str, history: list[dict] | None = None, filters: dict | None = None, k: int | None = None
-    ) -> Iterator[dict]:
-        """``ask`` as events: ``{"type": "delta", "text"}`` pieces of the answer
-        text as it forms (with an LLM: as the model writes, sentence by
-        sentence, after the checks); ``{"type": "reset"}`` if what was streamed
-        is withdrawn (the LLM failed mid-answer; the extractive answer follows);
-        then ``{"type": "citations", "citations": [...]}`` and ``{"type":
-        "done", "answer": {...}}`` (the whole ``Answer.to_dict()``, whose text is
-        authoritative). Bad input raises here, before the first event."""
+    ) -> Iterator[StreamEvent]:
+        """``ask`` as typed events (``types.StreamEvent``): ``Delta`` pieces of
+        the answer text as it forms (with an LLM: as the model writes, sentence
+        by sentence, after the checks); ``Reset`` if what was streamed is
+        withdrawn (the LLM failed mid-answer; the extractive answer follows);
+        then ``Citations`` and ``Done`` (the whole ``Answer``, whose text is
+        authoritative). The edges send ``event.to_dict()`` as JSON. Bad input
+        raises here, before the first event."""
         t0 = time.perf_counter()
         question, turns, flt, k, index = self._check(question, history, filters, k)
         return self._stream(question, turns, flt, k, t0, index)
 
-    def _stream(self, question, turns, flt, k, t0, index: IndexSnapshot | None = None) -> Iterator[dict]:
+    def _stream(self, question, turns, flt, k, t0, index: IndexSnapshot | None = None) -> Iterator[StreamEvent]:
         for event in self._events(question, turns, flt, k, t0, index):
-            if event["type"] != "answer":
-                yield event
-                continue
-            answer = event["answer"]
-            yield {"type": "citations", "citations": [c.to_dict() for c in answer.citations]}
-            yield {"type": "done", "answer": answer.to_dict()}
+            if isinstance(event, Done):
+                yield Citations(event.answer.citations)
+            yield event
 
     # ---- feedback
 
@@ -510,12 +507,12 @@ def _version(name: str) -> str | None:
         return None
 
 
-def _drain(events: Iterator[dict]) -> Answer:
+def _drain(events: Iterator[Delta | Reset | Done]) -> Answer:
     """The final answer of an event stream."""
     answer = None
     for event in events:
-        if event["type"] == "answer":
-            answer = event["answer"]
+        if isinstance(event, Done):
+            answer = event.answer
     assert answer is not None
     return answer
 

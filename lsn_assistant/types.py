@@ -134,3 +134,44 @@ class Answer:
             "standalone": self.standalone,
             "evidence": dict(self.evidence),
         }
+
+
+# ---------------------------------------------------------------- stream events
+# What ``Assistant.ask_stream`` yields, in order: ``Delta`` pieces of the answer
+# text as it forms; a ``Reset`` if what was streamed is withdrawn (the LLM failed
+# mid-answer; the final text follows); ``Citations``; ``Done`` with the whole
+# answer, whose text is authoritative. The edges turn them into JSON
+# (``to_dict``: ``{"type": "delta", "text": ...}`` and so on).
+
+
+@dataclass(frozen=True)
+class Delta:
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"type": "delta", "text": self.text}
+
+
+@dataclass(frozen=True)
+class Reset:
+    def to_dict(self) -> dict:
+        return {"type": "reset"}
+
+
+@dataclass(frozen=True)
+class Citations:
+    citations: tuple[Citation, ...]
+
+    def to_dict(self) -> dict:
+        return {"type": "citations", "citations": [c.to_dict() for c in self.citations]}
+
+
+@dataclass(frozen=True)
+class Done:
+    answer: Answer
+
+    def to_dict(self) -> dict:
+        return {"type": "done", "answer": self.answer.to_dict()}
+
+
+StreamEvent = Delta | Reset | Citations | Done

@@ -213,7 +213,7 @@ def test_a_standalone_question_ignores_the_history(assistant):
 
 
 def test_stream_events_in_order(assistant):
-    events = list(assistant.ask_stream(DE_STAKEHOLDERS))
+    events = [e.to_dict() for e in assistant.ask_stream(DE_STAKEHOLDERS)]
     kinds = [e["type"] for e in events]
     assert kinds[-2:] == ["citations", "done"] and set(kinds[:-2]) == {"delta"} and len(kinds) >= 3
     done = events[-1]["answer"]
@@ -225,7 +225,7 @@ def test_stream_events_in_order(assistant):
 
 
 def test_stream_of_an_abstention(assistant):
-    events = list(assistant.ask_stream("How do I bake bread?"))
+    events = [e.to_dict() for e in assistant.ask_stream("How do I bake bread?")]
     assert [e["type"] for e in events] == ["delta", "citations", "done"]
     assert events[0]["text"] == ABSTAIN_EN and events[1]["citations"] == []
     assert events[2]["answer"]["abstained"] is True

@@ -73,7 +73,7 @@ def test_stream_pieces_are_the_final_text(server):
     reply, _ = scripted_answer(a)
     server.reply(QUESTION)
     server.reply(reply, chunk_chars=3)
-    events = list(a.ask_stream(QUESTION, k=K))
+    events = [e.to_dict() for e in a.ask_stream(QUESTION, k=K)]
     types = [e["type"] for e in events]
     assert types[-2:] == ["citations", "done"] and "reset" not in types
     text = "".join(e["text"] for e in events if e["type"] == "delta")
@@ -121,7 +121,7 @@ def test_llm_failing_mid_stream_withdraws_what_was_streamed(server):
     reply, _ = scripted_answer(a)
     server.reply(QUESTION)
     server.reply(reply + " " + reply, chunk_chars=5, stall_after=40, stall=3)
-    events = list(a.ask_stream(QUESTION, k=K))
+    events = [e.to_dict() for e in a.ask_stream(QUESTION, k=K)]
     types = [e["type"] for e in events]
     assert "reset" in types
     after = types.index("reset")

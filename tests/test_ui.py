@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from conftest import clean_settings
 from lsn_assistant.errors import BadQuery, IndexEmpty, UploadRejected
-from lsn_assistant.types import Answer, Citation
+from lsn_assistant.types import Answer, Citation, Citations, Delta, Done, Reset
 from ui import app as ui_app
 from ui import chat, conversations, documents, i18n, render
 
@@ -269,7 +269,29 @@ class FakeAssistant:
         self.calls.append({"question": question, "history": history, "filters": filters})
         if self.error:
             raise self.error
-        return iter(self.events)
+        return iter([typed(e) for e in self.events])
+
+
+class _Answered:
+    """An answer as the stream's ``Done`` carries it, from its dict."""
+
+    def __init__(self, d: dict):
+        self.d = d
+
+    def to_dict(self) -> dict:
+        return self.d
+
+
+def typed(event: dict):
+    """The typed stream event (lsn_assistant.types) of a scripted dict event."""
+    kind = event["type"]
+    if kind == "delta":
+        return Delta(event["text"])
+    if kind == "reset":
+        return Reset()
+    if kind == "citations":
+        return Citations(())
+    return Done(_Answered(event["answer"]))
 
 
 def stream_of(done: dict, pieces: list[str]) -> list[dict]:

@@ -21,6 +21,7 @@ import gradio as gr
 from lsn_assistant.assistant import Assistant
 from lsn_assistant.conversation import MAX_TURNS
 from lsn_assistant.errors import LSNError
+from lsn_assistant.types import Delta, Done, Reset
 
 from . import conversations
 from .i18n import error_message, text
@@ -91,14 +92,14 @@ def respond(
     yield "", messages(exchanges), gr.skip(), gr.skip(), gr.skip()
     try:
         for event in get_assistant().ask_stream(question, history(exchanges[:-1]), filters(docs, langs)):
-            if event["type"] == "delta":
-                x["text"] += event["text"]
-            elif event["type"] == "reset":  # what was streamed is withdrawn; the final text follows
+            if isinstance(event, Delta):
+                x["text"] += event.text
+            elif isinstance(event, Reset):  # what was streamed is withdrawn; the final text follows
                 x["text"] = ""
-            elif event["type"] == "done":
-                x["answer"] = event["answer"]
-                x["text"] = event["answer"]["answer"]
-                keep_for_rating(get_assistant, event["answer"], history(exchanges[:-1]))
+            elif isinstance(event, Done):
+                x["answer"] = event.answer.to_dict()
+                x["text"] = x["answer"]["answer"]
+                keep_for_rating(get_assistant, x["answer"], history(exchanges[:-1]))
             else:
                 continue
             yield gr.skip(), messages(exchanges), gr.skip(), gr.skip(), gr.skip()

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from ..deps import AssistantDep
 from ..schemas import AskRequest, AskResponse, SearchRequest, SearchResponse, SearchResult
+from ...types import Done, StreamEvent
 from ..shared import given, sse
 
 router = APIRouter(tags=["answers"])
@@ -32,9 +33,10 @@ def ask_stream(req: AskRequest, assistant: AssistantDep):
     args = req.args()
     events = assistant.ask_stream(**args)  # bad input raises here: a 4xx, not a stream
 
-    def encode(event: dict):
-        if event["type"] == "done":
-            given(assistant, event["answer"], args.get("history"))
-        return [f"data: {json.dumps(event, ensure_ascii=False)}\n\n"]
+    def encode(event: StreamEvent):
+        data = event.to_dict()
+        if isinstance(event, Done):
+            given(assistant, data["answer"], args.get("history"))
+        return [f"data: {json.dumps(data, ensure_ascii=False)}\n\n"]
 
     return sse(events, encode)

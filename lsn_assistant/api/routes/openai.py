@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from ..deps import AssistantDep
 from ..schemas import ChatRequest
+from ...types import Delta, Done, StreamEvent
 from ..shared import given, sse
 
 router = APIRouter(tags=["openai"])
@@ -74,14 +75,14 @@ def chat_completions(req: ChatRequest, assistant: AssistantDep):
 
     sent = {"text": ""}
 
-    def encode(event: dict):
-        if event["type"] == "delta":
+    def encode(event: StreamEvent):
+        if isinstance(event, Delta):
             if not sent["text"]:
                 yield chunk({"role": "assistant", "content": ""})
-            sent["text"] += event["text"]
-            yield chunk({"content": event["text"]})
-        elif event["type"] == "done":
-            answer = given(assistant, event["answer"], args.get("history"))
+            sent["text"] += event.text
+            yield chunk({"content": event.text})
+        elif isinstance(event, Done):
+            answer = given(assistant, event.answer.to_dict(), args.get("history"))
             # a chat client cannot take text back: a withdrawn LLM draft is followed by the final answer
             tail = with_sources(answer)
             tail = tail[len(answer["answer"]):] if sent["text"].strip() == answer["answer"].strip() else "\n\n" + tail
