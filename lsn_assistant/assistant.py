@@ -26,7 +26,6 @@ from .answering import Answerer, Query, labels
 from .conversation import content_words
 from .config import Settings, get_settings
 from .conversation import Resolved, Turn, parse_history, resolve
-from .embeddings import get_embedder
 from .errors import BadQuery, IndexEmpty, LSNError, NotFound
 from .feedback import FeedbackStore, feedback_path, fingerprint, new_answer_id
 from .language import unsupported_language
@@ -249,13 +248,10 @@ class Assistant:
     def answer_inputs(self, resolved: Resolved, filters: dict | None, k: int, index: IndexSnapshot):
         """The answerer's ``Query`` and the passages retrieved for it (also
         what ``scripts/fit_answerer.py`` fits on)."""
-        trace: dict = {}
-        hits = self.retriever.search(resolved.standalone, k=k, filters=filters, trace=trace, index=index)
-        plan = trace.get("plan") or self.retriever.plan(resolved.standalone, index=index)
-        plan = dataclasses.replace(plan, lang=resolved.language)
-        qvec = trace.get("qvec", {}).get("e5")
-        if qvec is None:
-            qvec = get_embedder("e5", self.settings.embed_threads).embed_queries([resolved.standalone])[0]
+        retrieved = self.retriever.retrieve(resolved.standalone, k=k, filters=filters, index=index)
+        hits = retrieved.hits
+        plan = dataclasses.replace(retrieved.query, lang=resolved.language)
+        qvec = plan.vector("e5", self.settings.embed_threads)  # embedded by the search already when e5 is on
         query = Query(answer_words(resolved), resolved.standalone, resolved.language, plan, qvec,
                       frozenset(self.retriever.mentioned_docs(plan)))
         return query, hits

@@ -170,11 +170,34 @@ class IndexSnapshot:
 
 @dataclass
 class QueryPlan:
+    """A query as retrieval and the answer layer use it, made once per search
+    (like llama-index's ``QueryBundle``): its text and language, its stemmed
+    terms and their lexical translation, the index generation it was planned
+    against, and its vector per embedder (``vector``: embedded on first use,
+    then shared by everything holding the plan, copies made with
+    ``dataclasses.replace`` included)."""
+
     text: str
     lang: str
     terms: dict[str, float]  # stemmed lexical terms of the question, with weights
     translated: dict[str, float]  # stemmed terms of its lexical translation
     index: IndexSnapshot | None = None  # the generation it was planned against (its title terms)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def vector(self, embedder: str, threads: int = 2) -> np.ndarray:
+        """The query's vector for ``embedder`` (one embedding per plan)."""
+        if embedder not in self.vectors:
+            self.vectors[embedder] = get_embedder(embedder, threads).embed_queries([self.text])[0]
+        return self.vectors[embedder]
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What a search returns to the answer layer: the query as planned (with
+    its vectors) and the passages, best first."""
+
+    query: QueryPlan
+    hits: list[ScoredChunk]
 
 
 class Retriever:
@@ -281,17 +304,13 @@ class Retriever:
     def dense_ranking(
         self,
         embedder: str,
-        query: str,
+        plan: QueryPlan,
         n: int,
         where: dict | None,
-        trace: dict | None = None,
         index: IndexSnapshot | None = None,
     ) -> list[str]:
         ix = self._ix(index)
-        emb = get_embedder(embedder, self.settings.embed_threads)
-        vec = emb.embed_queries([query])[0]
-        if trace is not None:  # the caller's own request: answers reuse the query vector
-            trace.setdefault("qvec", {})[embedder] = vec
+        vec = plan.vector(embedder, self.settings.embed_threads)
         # The store holds more than the snapshot shows (a document being
         # written, one deleted since): only the snapshot's chunks count.
         return [cid for cid, _ in self.store.query(embedder, vec, n, where) if cid in ix.by_id]
@@ -336,20 +355,17 @@ class Retriever:
         query: str,
         n: int,
         filters: dict | None = None,
-        trace: dict | None = None,
         index: IndexSnapshot | None = None,
     ) -> tuple[QueryPlan, dict[str, list[str]]]:
-        """Every ranked list that fusion combines, best first. ``trace``, when
-        given, receives the plan and the query vectors (for the answer layer)."""
+        """The query's plan (its vectors filled) and every ranked list that
+        fusion combines, best first."""
         ix = self._ix(index)
         plan = self.plan(query, index=ix)
-        if trace is not None:
-            trace["plan"] = plan
         where = where_clause(filters)
         mask = self._mask(filters, ix)
         lists: dict[str, list[str]] = {}
         for emb in self.store.embedders:
-            lists[f"dense_{emb}"] = self.dense_ranking(emb, query, n, where, trace=trace, index=ix)
+            lists[f"dense_{emb}"] = self.dense_ranking(emb, plan, n, where, index=ix)
         lists["bm25"] = self.lexical_ranking(plan.terms, n, mask, plan)
         mentioned = self.mentioned_docs(plan)
         if mentioned:
@@ -374,12 +390,23 @@ class Retriever:
         query: str,
         k: int = 10,
         filters: dict | None = None,
-        trace: dict | None = None,
         index: IndexSnapshot | None = None,
     ) -> list[ScoredChunk]:
         """The k best passages for ``query`` in one generation of the index:
         ``index`` when given (an answer searching twice), else the current one,
         taken once here."""
+        return self.retrieve(query, k, filters, index).hits
+
+    def retrieve(
+        self,
+        query: str,
+        k: int = 10,
+        filters: dict | None = None,
+        index: IndexSnapshot | None = None,
+    ) -> Retrieved:
+        """``search``, with the query as planned (terms, translation, vectors)
+        for the answer layer, which then needs neither to plan nor to embed
+        the question again."""
         ix = self._ix(index)
         query = (query or "").strip()
         if not query:
@@ -390,8 +417,7 @@ class Retriever:
             raise BadQuery("k must be between 1 and 100")
         if not ix.size:
             raise IndexEmpty("the index is empty: run `lsn ingest` first")
-        extra = {"trace": trace} if trace is not None else {}
-        plan, lists = self.candidate_lists(query, max(self.settings.candidate_k, k * 3), filters, index=ix, **extra)
+        plan, lists = self.candidate_lists(query, max(self.settings.candidate_k, k * 3), filters, index=ix)
         fused = rrf(lists, self.params.weights, self.params.rrf_k)
         ids = [cid for cid, _, _ in fused]
         info = {cid: (score, ranks) for cid, score, ranks in fused}
@@ -405,4 +431,4 @@ class Retriever:
         for rank, cid in enumerate(ids[:k], start=1):
             score, ranks = info[cid]
             out.append(ScoredChunk(ix.by_id[cid], score, rank, {f"rank_{n}": r for n, r in ranks.items()}))
-        return out
+        return Retrieved(plan, out)
