@@ -34,16 +34,19 @@ from .retrieve import MAX_QUERY_CHARS, IndexSnapshot, Retriever, rrf
 from .store import ChunkStore
 from .text import clean_text, sentence_spans
 from .translate import Lexicon
-from .types import Answer, Citation, Citations, Delta, Done, Reset, ScoredChunk, StreamEvent
+from .types import Answer, Citation, Citations, Delta, Done, Filters, Reset, ScoredChunk, StreamEvent
 
 MAX_ASK_K = 20
 REFRESH_EVERY_S = 2.0  # how stale another process's writes may be
 
-FILTER_KEYS = ("doc", "lang", "year")
+FILTER_KEYS = Filters.KEYS
 
 
-def normalize_filters(filters: dict | None) -> dict | None:
-    """Accept {"doc": "x"} or {"doc": ["x"]}; reject unknown keys clearly."""
+def normalize_filters(filters: dict | Filters | None) -> Filters | None:
+    """What a user sends as filters, checked: {"doc": "x"} or {"doc": ["x"]};
+    unknown keys and bad values refused clearly. None restricts nothing."""
+    if isinstance(filters, Filters):
+        filters = filters.to_dict()
     if not filters:
         return None
     unknown = set(filters) - set(FILTER_KEYS)
@@ -65,7 +68,7 @@ def normalize_filters(filters: dict | None) -> dict | None:
         else:
             values = [clean_text(str(v), f"{key} filter value", require_visible=False) for v in values]
         out[key] = values
-    return out or None
+    return Filters.of(out)
 
 
 class Assistant:
@@ -226,16 +229,16 @@ class Assistant:
             answer = Answer(text.strip(), abstained=False, citations=tuple(citations), **base)
         yield Done(answer)
 
-    def _extractive(self, resolved: Resolved, filters: dict | None, k: int, index: IndexSnapshot) -> Answer:
+    def _extractive(self, resolved: Resolved, filters: Filters | None, k: int, index: IndexSnapshot) -> Answer:
         answer = None
-        if resolved.carried_docs and not (filters and filters.get("doc")):
-            narrowed = {**(filters or {}), "doc": list(resolved.carried_docs)}
+        if resolved.carried_docs and not (filters and filters.doc):
+            narrowed = dataclasses.replace(filters or Filters(), doc=tuple(resolved.carried_docs))
             answer = self._extractive_once(resolved, narrowed, k, index)
         if answer is None or answer.abstained:
             answer = self._extractive_once(resolved, filters, k, index)
         return dataclasses.replace(answer, question=resolved.question)
 
-    def _extractive_once(self, resolved: Resolved, filters: dict | None, k: int, index: IndexSnapshot) -> Answer:
+    def _extractive_once(self, resolved: Resolved, filters: Filters | None, k: int, index: IndexSnapshot) -> Answer:
         """Retrieve for the standalone question, then let the answerer quote
         from the hits (it never retrieves itself)."""
         t0 = time.perf_counter()
@@ -270,11 +273,11 @@ class Assistant:
         question, turns, flt, k, index = self._check(question, history, filters, k)
         return self._ask(question, turns, flt, k, t0, index)
 
-    def _ask(self, question: str, turns: list[Turn], flt: dict | None, k: int, t0: float,
+    def _ask(self, question: str, turns: list[Turn], flt: Filters | None, k: int, t0: float,
              index: IndexSnapshot | None = None) -> Answer:
         return _drain(self._events(question, turns, flt, k, t0, index))
 
-    def _events(self, question: str, turns: list[Turn], flt: dict | None, k: int, t0: float,
+    def _events(self, question: str, turns: list[Turn], flt: Filters | None, k: int, t0: float,
                 index: IndexSnapshot | None = None) -> Iterator[Delta | Reset | Done]:
         """The one answer path behind ``ask`` and ``ask_stream``: ``Delta``
         events, possibly a ``Reset`` (what was streamed is withdrawn: the LLM

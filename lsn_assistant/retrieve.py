@@ -30,7 +30,7 @@ from .fitted import FittedRetrieval, fitted
 from .language import question_language
 from .lexical import LexicalIndex, bm25_scores, query_terms, translated_terms
 from .store import ChunkStore, where_clause
-from .types import Chunk, ScoredChunk
+from .types import Chunk, Filters, ScoredChunk
 
 MAX_QUERY_CHARS = 2000
 OTHER = {"de": "en", "en": "de"}
@@ -264,17 +264,17 @@ class Retriever:
         translated = translated_terms(query, lang, p.compounds) if self.settings.cross_lingual else {}
         return QueryPlan(query, lang, terms, translated, self._ix(index))
 
-    def _mask(self, filters: dict | None, index: IndexSnapshot | None = None) -> np.ndarray | None:
+    def _mask(self, filters: Filters | None, index: IndexSnapshot | None = None) -> np.ndarray | None:
         if not filters:
             return None
         ix = self._ix(index)
         mask = np.ones(ix.size, dtype=bool)
-        if filters.get("doc"):
-            mask &= np.isin(ix.doc, list(filters["doc"]))
-        if filters.get("lang"):
-            mask &= np.isin(ix.lang, list(filters["lang"]))
-        if filters.get("year"):
-            mask &= np.isin(ix.year, [int(y) for y in filters["year"]])
+        if filters.doc:
+            mask &= np.isin(ix.doc, list(filters.doc))
+        if filters.lang:
+            mask &= np.isin(ix.lang, list(filters.lang))
+        if filters.year:
+            mask &= np.isin(ix.year, [int(y) for y in filters.year])
         return mask
 
     def lexical_ranking(
@@ -354,13 +354,14 @@ class Retriever:
         self,
         query: str,
         n: int,
-        filters: dict | None = None,
+        filters: Filters | Mapping | None = None,
         index: IndexSnapshot | None = None,
     ) -> tuple[QueryPlan, dict[str, list[str]]]:
         """The query's plan (its vectors filled) and every ranked list that
         fusion combines, best first."""
         ix = self._ix(index)
         plan = self.plan(query, index=ix)
+        filters = Filters.of(filters)
         where = where_clause(filters)
         mask = self._mask(filters, ix)
         lists: dict[str, list[str]] = {}
@@ -389,7 +390,7 @@ class Retriever:
         self,
         query: str,
         k: int = 10,
-        filters: dict | None = None,
+        filters: Filters | Mapping | None = None,
         index: IndexSnapshot | None = None,
     ) -> list[ScoredChunk]:
         """The k best passages for ``query`` in one generation of the index:
@@ -401,7 +402,7 @@ class Retriever:
         self,
         query: str,
         k: int = 10,
-        filters: dict | None = None,
+        filters: Filters | Mapping | None = None,
         index: IndexSnapshot | None = None,
     ) -> Retrieved:
         """``search``, with the query as planned (terms, translation, vectors)

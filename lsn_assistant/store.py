@@ -27,7 +27,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 from urllib.parse import urlparse
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -37,7 +37,7 @@ from chromadb.config import Settings as ChromaSettings  # noqa: E402
 
 from .config import Settings  # noqa: E402
 from .errors import ConfigError, StoreUnavailable  # noqa: E402
-from .types import Chunk  # noqa: E402
+from .types import Chunk, Filters  # noqa: E402
 
 _PAGE_SIZE = 2000  # Chroma caps the number of records per get/add call
 # What SQLite and the OS say when the data directory cannot take a write.
@@ -151,13 +151,14 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     )
 
 
-def where_clause(filters: dict[str, list] | None) -> dict | None:
-    """Search filters ({"doc": [...], "lang": [...], "year": [...]}) as a Chroma where."""
+def where_clause(filters: Filters | Mapping | None) -> dict | None:
+    """Search filters as a Chroma where."""
+    filters = Filters.of(filters)
     if not filters:
         return None
     parts = []
-    for key in ("doc", "lang", "year"):
-        values = filters.get(key)
+    for key in Filters.KEYS:
+        values = getattr(filters, key)
         if values:
             parts.append({key: {"$in": list(values)}})
     if not parts:

@@ -6,7 +6,9 @@ Frozen dataclasses only; this module imports nothing of ours, so every layer
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,36 @@ class Answer:
             "standalone": self.standalone,
             "evidence": dict(self.evidence),
         }
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is restricted to: documents, languages, years (an empty
+    field: any). One type from the edge (``assistant.normalize_filters``
+    checks what users send) through retrieval (a mask over the snapshot) to
+    the store (a Chroma ``where``)."""
+
+    doc: tuple[str, ...] = ()
+    lang: tuple[str, ...] = ()
+    year: tuple[int, ...] = ()
+    KEYS: ClassVar[tuple[str, ...]] = ("doc", "lang", "year")
+
+    def __bool__(self) -> bool:
+        return bool(self.doc or self.lang or self.year)
+
+    @classmethod
+    def of(cls, value: "Filters | Mapping | None") -> "Filters | None":
+        """``value`` as Filters (a mapping of already checked lists), None
+        when it restricts nothing."""
+        if isinstance(value, Filters):
+            return value or None
+        if not value:
+            return None
+        out = cls(**{k: tuple(value.get(k) or ()) for k in cls.KEYS})
+        return out or None
+
+    def to_dict(self) -> dict[str, list]:
+        return {k: list(getattr(self, k)) for k in self.KEYS if getattr(self, k)}
 
 
 # ---------------------------------------------------------------- stream events

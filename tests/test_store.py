@@ -92,3 +92,16 @@ def test_paging_past_the_record_limit(store, monkeypatch):
     store.update_metadata("e5", chunks, {"a.txt": 30})
     store.delete("e5", [c.chunk_id for c in chunks[:20]])
     assert store.count() == 10
+
+
+def test_one_filters_type_from_the_edge_to_the_store():
+    """What a user sends is checked once into ``Filters``; retrieval and the
+    store take that type (a mapping of checked lists still works)."""
+    from lsn_assistant.assistant import normalize_filters
+    from lsn_assistant.types import Filters
+
+    f = normalize_filters({"doc": "c.txt", "year": ["2024"], "lang": []})
+    assert f == Filters(doc=("c.txt",), year=(2024,)) and f.to_dict() == {"doc": ["c.txt"], "year": [2024]}
+    assert normalize_filters({"doc": [], "lang": ""}) is None and Filters.of(Filters()) is None
+    assert where_clause(f) == where_clause(f.to_dict()) == {"$and": [{"doc": {"$in": ["c.txt"]}}, {"year": {"$in": [2024]}}]}
+    assert where_clause(Filters(lang=("de",))) == {"lang": {"$in": ["de"]}} and where_clause(None) is None
