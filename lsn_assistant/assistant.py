@@ -129,8 +129,10 @@ class Assistant:
         finally:
             self._refreshing.release()
 
-    def search(self, query: str, k: int = 10, filters: dict | None = None) -> list[ScoredChunk]:
+    def search(self, query: str, k: int | None = None, filters: dict | None = None) -> list[ScoredChunk]:
+        """The k best passages (``k``: ``LSN_SEARCH_K`` when not given)."""
         query = clean_text("" if query is None else query, "query")
+        k = self.settings.search_k if k is None else k
         flt = normalize_filters(filters)
         self._fresh()
         return self.retriever.search(query, k=k, filters=flt)

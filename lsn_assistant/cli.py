@@ -86,7 +86,7 @@ def ingest(
 @app.command()
 def search(
     query: str = typer.Argument(..., help="The question or keywords"),
-    k: int = typer.Option(10, "--k", help="Number of results"),
+    k: Optional[int] = typer.Option(None, "--k", help="Number of results (default: LSN_SEARCH_K, 10)"),
     lang: Optional[list[str]] = typer.Option(None, "--lang", help="Only chunks in this language (de, en)"),
     doc: Optional[list[str]] = typer.Option(None, "--doc", help="Only this document (file name)"),
     year: Optional[list[int]] = typer.Option(None, "--year", help="Only documents of this year"),
