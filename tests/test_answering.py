@@ -198,3 +198,49 @@ def test_wording_quotes_verbatim_with_one_citation_per_span():
 def test_a_question_with_a_superscript_digit_is_no_count():
     ctx = QuestionContext.make("Wie groß ist die Fläche in m³ und 12 Räumen?", "de", {}, {}, np.zeros(4))
     assert ctx.named_count == 12
+
+
+def test_a_list_whose_bullet_glyphs_the_cleaner_replaced_is_kept_in_verbatim_parts(tmp_path):
+    from types import SimpleNamespace
+
+    from lsn_assistant.answering import Answerer
+    from lsn_assistant.answering.corpus import SourceTexts
+
+    # the source has a glyph font's "t" for a bullet and an item's second sentence
+    # interrupted by a column of other text; the cleaner made "- " and joined it
+    (tmp_path / "doc.txt").write_text(
+        "Vier Bereiche sind relevant:\nt Qualifizierung;\nt Finanzierung von Innovationen;\nt Technologietransfer. "
+        "Er soll zu-\nKASTEN MIT ANDEREM TEXT\nnehmen.\nt Ansiedlung.\n", encoding="utf-8")
+    a = chunk("Vier Bereiche sind relevant:\n- Qualifizierung;\n- Finanzierung von Innovationen;\n- Technologietransfer. "
+              "Er soll zunehmen.\n- Ansiedlung.", 0)
+    (lst,) = [u for u in units_for(a) if u.kind == "list"]
+    sources = SourceTexts(tmp_path)
+    assert not all(sources.holds(p.chunk.doc, p.quote) for p in lst.parts)
+    parts = Answerer._verbatim_parts(SimpleNamespace(sources=sources), lst, {a.chunk_id: (lines(a), None, None)})
+    assert parts is not None and all(sources.holds(p.chunk.doc, p.quote) for p in parts)
+    quoted = " ".join(p.quote for p in parts)
+    assert "Ansiedlung" in quoted and "Qualifizierung" in quoted and "zunehmen" not in quoted
+    lst.parts = parts
+    text, cits = compose([lst], "de", True)
+    assert text.count("\n- ") == 4, text  # one bullet per item, the lead-in first
+
+    # a sentence the cleaner spliced is no quote: a lead-in (or a sentence unit) that is not verbatim drops the unit
+    b = chunk("Vier Bereiche sind relevant, so zunehmen:\n- Qualifizierung;\n- Ansiedlung.", 1)
+    (lst_b,) = [u for u in units_for(b) if u.kind == "list"]
+    assert Answerer._verbatim_parts(SimpleNamespace(sources=sources), lst_b, {b.chunk_id: (lines(b), None, None)}) is None
+
+
+def test_fitting_labels_a_list_stating_the_key_facts_positive():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from fit_answerer import positive
+
+    from eval.testset import fold
+
+    a = chunk("Folgende Schwerpunkte wurden identifiziert:\n- Infektion und Hygiene\n- Knochenheilung\n- Digitale Gesundheit", 0)
+    (lst,) = [u for u in units_for(a) if u.kind == "list"]
+    gold = [("doc.txt", fold("Die Themen Infektion und Hygiene, Knochenheilung und digitale Gesundheit stehen im Fokus"))]
+    facts = ["Infektion und Hygiene", "Knochenheilung", "digitale Gesundheit"]
+    assert not positive(lst, gold)
+    assert positive(lst, gold, (), facts)
+    assert not positive(lst, [("other.txt", gold[0][1])], (), facts), "only a list from a gold document"
+    assert not positive(lst, gold, (), ["Knochenheilung", "Marketing", "Vertrieb", "Export"]), "one fact of four is no list answer"

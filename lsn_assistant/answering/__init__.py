@@ -38,7 +38,7 @@ from .features import FEATURES, QuestionContext, featurize, question_features
 from .question import answer_types, is_list_question, question_parts
 from .scorer import Scorer, Thresholds
 from .select import missing_types, select
-from .units import Line, Unit, build_units, display, furniture_lines, lines_of, stream
+from .units import Line, Part, Unit, build_units, display, furniture_lines, lines_of, stream
 from .wording import LABELS, compose, labels
 
 __all__ = [
@@ -202,10 +202,48 @@ class Answerer:
                 if not key or key in seen:
                     continue
                 if not all(self.sources.holds(part.chunk.doc, part.quote) for part in u.parts):
-                    continue  # spliced by the cleaner: not verbatim in the document
+                    parts = self._verbatim_parts(u, lines)
+                    if parts is None:
+                        continue  # spliced by the cleaner: not verbatim in the document
+                    u.parts = parts
                 seen.add(key)
                 out.append(u)
         return out, lines
+
+    def _verbatim_parts(self, u: Unit, lines: dict) -> tuple[Part, ...] | None:
+        """The parts of ``u`` cut into runs of lines that each stand verbatim in
+        the document, where the cleaner only changed what lies between its
+        lines (a bullet glyph made "- "); None when a line itself is not
+        verbatim (a sentence the cleaner spliced together), except a list's
+        further sentence of an item, which is left out (as a long list keeps
+        only each item's first sentence)."""
+        out: list[Part] = []
+        first = (u.parts[0].chunk.chunk_id, u.parts[0].lines[0])
+        for part in u.parts:
+            if self.sources.holds(part.chunk.doc, part.quote):
+                out.append(part)
+                continue
+            chunk_lines = lines[part.chunk.chunk_id][0]
+            run: Part | None = None
+            for i in part.lines:
+                ln = chunk_lines[i]
+                if not self.sources.holds(part.chunk.doc, ln.text):
+                    if u.kind == "list" and ln.cls not in ("item", "numbered") and (part.chunk.chunk_id, i) != first:
+                        if run is not None:
+                            out.append(run)
+                        run = None
+                        continue
+                    return None
+                joined = Part(part.chunk, run.start, ln.end, run.lines + (i,)) if run is not None else None
+                if joined is not None and self.sources.holds(part.chunk.doc, joined.quote):
+                    run = joined
+                else:
+                    if run is not None:
+                        out.append(run)
+                    run = Part(part.chunk, ln.start, ln.end, (i,))
+            if run is not None:
+                out.append(run)
+        return tuple(out)
 
     def candidates(self, query: Query, hits: list[ScoredChunk]) -> tuple[list[Unit], np.ndarray, QuestionContext]:
         """Units with their features (and, with a model, probabilities)."""

@@ -86,9 +86,14 @@ def _bulleted(u: Unit, cite) -> list[str]:
     for k, p in enumerate(u.parts):
         n = cite(p)
         lines = [ln for ln in p.quote.split("\n") if ln.strip()]
+        # a part that begins inside a line (an item's further sentence) goes on its bullet
+        within = k > 0 and p.start > 0 and not p.chunk.text[: p.start].rstrip(" \t").endswith("\n")
         for j, ln in enumerate(lines):
             text = display(ln)
             lead = k == 0 and j == 0 and u.lead
+            if j == 0 and within and out:
+                out[-1] = f"{out[-1]} {text} [{n}]"
+                continue
             out.append(f"{text} [{n}]" if lead else f"- {text} [{n}]")
     # items that run over several sentences of one line: already whole lines here
     return ["\n".join(out)]
