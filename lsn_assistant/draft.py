@@ -43,10 +43,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .answer import display, labels as answer_labels
+from .answer import display
 from .assistant import Assistant, normalize_filters, stream_pieces
 from .conversation import content_words
 from .errors import BadQuery
+from .i18n import DRAFT
 from .language import question_language
 from .lexical import analyze
 from .translate import Lexicon
@@ -55,43 +56,7 @@ from .types import Answer, Citation
 MAX_TOPIC_CHARS = 300
 MAX_POINTS = 12
 
-LABELS = {
-    "de": {
-        "background": "Ausgangslage",
-        "goals": "Ziele",
-        "measures": "Maßnahmen",
-        "figures": "Zahlen und Fakten",
-        "evidence": "Belege",
-        "sources": "Quellen",
-        "page": "S.",
-        "section": "Abschnitt",
-        "open": "„",
-        "close": "“",
-        "no_evidence": answer_labels("de")["abstain"],
-        "no_more": "Über die Abschnitte oben hinaus finden sich dazu in den Dokumenten keine weiteren Belege.",
-        "unknown_marker": "[{n}] verweist auf keine Quelle dieses Entwurfs und wurde entfernt.",
-        "thin": "Die Belege dazu sind dünn: Die Dokumente berühren das nur am Rande.",
-        "off_topic": "Zu diesem Thema finden sich in den Dokumenten keine tragfähigen Belege; "
-        "ein Entwurf ohne Grundlage wird nicht erstellt.",
-    },
-    "en": {
-        "background": "Background",
-        "goals": "Goals",
-        "measures": "Measures",
-        "figures": "Facts and figures",
-        "evidence": "Evidence",
-        "sources": "References",
-        "page": "p.",
-        "section": "section",
-        "open": "“",
-        "close": "”",
-        "no_evidence": answer_labels("en")["abstain"],
-        "no_more": "Beyond the sections above, the documents hold no further evidence on this.",
-        "unknown_marker": "[{n}] names no source of this draft and was removed.",
-        "thin": "The evidence for this is thin: the documents touch on it only in passing.",
-        "off_topic": "The documents hold no solid evidence on this topic; no draft is made without a basis.",
-    },
-}
+LABELS = DRAFT  # lsn_assistant/i18n.py: the one table of labels
 
 # The sections of a draft without points: (label key, question about the topic).
 ASPECTS = {

@@ -49,6 +49,7 @@ LAYER_OF = {
     "lsn_assistant.config": 1,
     "lsn_assistant.text": 1,
     "lsn_assistant.language": 1,
+    "lsn_assistant.i18n": 1,
     "lsn_assistant.data": 1,
     "lsn_assistant.embeddings": 2,
     "lsn_assistant.store": 2,

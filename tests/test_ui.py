@@ -753,3 +753,18 @@ def test_a_rating_in_the_chat_is_stored_with_its_answer():
     assert rate(Rater, state, 3, True, "c", "en") == ("", "c")  # no answer
     assert rate(Rater, state, 1, None, "c", "en") == ("", "c")  # taken back
     assert rated == [("a1", "down", "zu lang"), ("a1", "up", "")]
+
+
+def test_every_label_comes_from_one_table():
+    """The UI's words, the answers' framing, the drafts' and the API's
+    "Quellen"/"S." are all read from lsn_assistant/i18n.py, in both languages."""
+    from lsn_assistant import draft, i18n as table
+    from lsn_assistant.answering import wording
+    from lsn_assistant.api.routes.openai import with_sources
+
+    assert i18n.TEXTS is table.UI and wording.LABELS is table.ANSWER and draft.LABELS is table.DRAFT
+    for area in table.LABELS.values():
+        assert set(area["de"]) == set(area["en"])  # no label missing in one language
+    d = answer()
+    assert "\n\nQuellen:\n[1] Clusterstrategie 2024, S. 4" in with_sources(d)
+    assert "\n\nSources:\n[1] Clusterstrategie 2024, p. 4" in with_sources({**d, "language": "en"})

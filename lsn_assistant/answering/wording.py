@@ -3,38 +3,11 @@ framed in the question's language (quotes are never translated)."""
 
 from __future__ import annotations
 
+from ..i18n import ANSWER
 from ..types import Citation
 from .units import Unit, display
 
-LABELS = {
-    "de": {
-        "abstain": "Dazu finden sich in den Dokumenten keine Angaben.",
-        "list_intro": "Die Dokumente nennen:",
-        "other_all": "Die Belege liegen nur auf {other} vor; sie werden im Wortlaut zitiert:",
-        "other_some": "Einige Belege sind auf {other} und werden im Wortlaut zitiert.",
-        "sources": "Quellen",
-        "related": "Am nächsten kommen diese Passagen",
-        "page": "S.",
-        "llm_failed": "Das Sprachmodell war nicht verfügbar ({reason}); die Antwort ist aus den Dokumenten zusammengestellt.",
-        "unsupported_language": "Ich beantworte nur Fragen auf Deutsch oder Englisch. Bitte stellen Sie Ihre Frage auf Deutsch oder Englisch.",
-        "de": "Deutsch",
-        "en": "Englisch",
-    },
-    "en": {
-        "abstain": "The documents do not answer this.",
-        "list_intro": "The documents list:",
-        "other_all": "The evidence is in {other} only; it is quoted verbatim:",
-        "other_some": "Some of the evidence is in {other} and is quoted verbatim.",
-        "sources": "Sources",
-        "related": "The closest passages",
-        "page": "p.",
-        "llm_failed": "The language model was not available ({reason}); this answer is put together from the documents.",
-        "unsupported_language": "Only German and English are supported: please ask your question in German or English. "
-        "(Bitte stellen Sie Ihre Frage auf Deutsch oder Englisch.)",
-        "de": "German",
-        "en": "English",
-    },
-}
+LABELS = ANSWER  # lsn_assistant/i18n.py: the one table of labels
 
 
 def labels(lang: str) -> dict[str, str]:

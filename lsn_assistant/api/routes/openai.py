@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from ..deps import AssistantDep
 from ..schemas import ChatRequest
+from ...i18n import labels
 from ...types import Delta, Done, StreamEvent
 from ..shared import given, sse
 
@@ -26,8 +27,8 @@ def with_sources(answer: dict) -> str:
         text = f"{text}\n\n_{answer['notice']}_"
     if not answer["citations"]:
         return text
-    head = "Quellen" if answer["language"] == "de" else "Sources"
-    page = "S." if answer["language"] == "de" else "p."
+    words = labels("answer", answer["language"])
+    head, page = words["sources"], words["page"]
     lines = []
     for c in answer["citations"]:
         where = c["title"] + (f", {page} {c['page']}" if c.get("page") else "") + (f", {c['section']}" if c.get("section") else "")
