@@ -79,6 +79,15 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
     return spans
 
 
+# A list item of cleaned text or of an answer: a bullet glyph (cleaning turns
+# the glyphs of extracted PDFs into "- "; a passage may keep "•" or "›"), or a
+# number ("3." / "3)") where ``numbered``. The one pattern for a bullet, used
+# by the answer units and by the LLM's grounding checks.
+BULLET_GLYPHS = "-–•·▪●◦*›"
+BULLET = re.compile(rf"^\s*[{re.escape(BULLET_GLYPHS)}]\s+")
+BULLET_OR_NUMBER = re.compile(rf"^\s*(?:[{re.escape(BULLET_GLYPHS)}]|\d{{1,2}}[.)])\s+")
+
+
 _FOLD_RE = re.compile(r"[^0-9a-zäöüß]+")
 
 

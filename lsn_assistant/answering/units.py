@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..text import fold, sentence_spans
+from ..text import BULLET, fold, sentence_spans
 from ..types import Chunk, ScoredChunk
 
 KINDS = ("sentence", "paragraph", "item", "list", "headings", "label", "data", "entry")
@@ -26,8 +26,7 @@ MAX_WORDS = 80  # a sentence longer than this is a paragraph the splitter could 
 MAX_LIST_WORDS = 160
 MAX_ITEMS = 12
 
-_BULLET = re.compile(r"^(?:[\-–•·▪●◦*]\s+)?(?:›\s+)?(?=\S)")
-_IS_BULLET = re.compile(r"^(?:[\-–•·▪●◦*›])\s+")
+_IS_BULLET = BULLET
 _NUMBERED_ITEM = re.compile(r"^(\d{1,2}[.)]|[a-z][.)])\s+\S")
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2})[.)]?\s+[A-ZÄÖÜ„\"]")
 _END_PUNCT = re.compile(r"[.!?;…\"“”»]\s*$")
@@ -40,7 +39,10 @@ _DIGIT = re.compile(r"\d")
 
 def display(quote: str) -> str:
     """A quote as it reads in the answer: one line, without a leading bullet glyph."""
-    return _BULLET.sub("", " ".join(quote.split()), count=1)
+    text = " ".join(quote.split())
+    for _ in range(2):  # "- › item": a glyph and a nested one
+        text = BULLET.sub("", text, count=1)
+    return text
 
 
 @dataclass(frozen=True)

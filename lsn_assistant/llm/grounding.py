@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 from lsn_assistant.language import question_language
+from lsn_assistant.text import BULLET_OR_NUMBER
 from lsn_assistant.lexical import analyze
 from lsn_assistant.translate import Lexicon
 
@@ -75,7 +76,7 @@ _ABBREV = {
 _BOUNDARY = re.compile(
     r"[.!?…]+[\"'“”»)]*((?:[ \t]*\[\d+\])*)([ \t]+)(?=[\"'„“«(]?[A-ZÄÖÜ0-9*•–-])"
 )
-_BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
+_BULLET = BULLET_OR_NUMBER  # text.py: the one bullet pattern
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
