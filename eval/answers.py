@@ -39,6 +39,7 @@ from eval.retrieval import render_blocks
 from eval.testset import TYPES, Question, fold
 from ingest.load import load_document
 from lsn_assistant.answer import LABELS
+from lsn_assistant.answering.corpus import SourceTexts
 from lsn_assistant.lexical import analyze
 
 AskFn = Callable[[Question], dict]
@@ -50,29 +51,28 @@ _STATEMENT_END = re.compile(r"((?:\s*\[\d+\])+)")
 # ---------------------------------------------------------------- corpus documents
 
 
-class CorpusText:
-    """Folded text of the corpus files, read once each."""
+class CorpusText(SourceTexts):
+    """Folded text of the corpus files: the answer layer's reader
+    (``SourceTexts``: text files, cached by modification time) and, for the
+    other formats (PDF, DOCX, HTML), the loader's extracted text, read once."""
 
     def __init__(self, corpus_dir: str | Path | None):
-        self.dir = Path(corpus_dir) if corpus_dir else None
-        self._folded: dict[str, str | None] = {}
+        super().__init__(Path(corpus_dir) if corpus_dir else None)
+        self._extracted: dict[str, str | None] = {}
 
     def folded(self, doc: str) -> str | None:
         name = doc_key(doc)
-        if name not in self._folded:
-            self._folded[name] = self._read(name)
-        return self._folded[name]
+        if name.lower().endswith(self.TEXT_SUFFIXES):
+            return super().folded(name)
+        if name not in self._extracted:
+            self._extracted[name] = self._extract(name)
+        return self._extracted[name]
 
-    def _read(self, name: str) -> str | None:
-        if self.dir is None:
+    def _extract(self, name: str) -> str | None:
+        if self.dir is None or not (self.dir / name).is_file():
             return None
-        path = self.dir / name
-        if not path.is_file():
-            return None
-        if path.suffix.lower() in (".txt", ".md", ".markdown", ".text"):
-            return fold(path.read_text(encoding="utf-8", errors="replace"))
         try:  # PDF, DOCX, HTML: the loader's extracted text
-            return fold("\n".join(p.text for p in load_document(path).pages))
+            return fold("\n".join(p.text for p in load_document(self.dir / name).pages))
         except Exception:  # noqa: BLE001 - an unreadable file fails validation below
             return None
 
