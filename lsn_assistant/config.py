@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     # --- retrieval
     search_k: int = Field(10, description="Default number of results")
     candidate_k: int = Field(100, description="Candidates each retriever contributes to fusion")
+    hnsw_ef_search: int = Field(
+        500,
+        ge=1,
+        description="Candidates the vector index explores per query (Chroma's HNSW ef_search); well above "
+        "candidate_k, so the dense lists are those of an exact search and the same in every process",
+    )
     cross_lingual: bool = Field(True, description="Translate the query lexically into the other language")
     dedupe_threshold: float = Field(
         0.85,

@@ -22,6 +22,7 @@ write adopts them (``ensure_ledger``).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -39,6 +40,7 @@ from .config import Settings  # noqa: E402
 from .errors import ConfigError, StoreUnavailable  # noqa: E402
 from .types import Chunk, Filters  # noqa: E402
 
+_log = logging.getLogger(__name__)
 _PAGE_SIZE = 2000  # Chroma caps the number of records per get/add call
 # What SQLite and the OS say when the data directory cannot take a write.
 _UNWRITABLE = re.compile(
@@ -240,21 +242,37 @@ class ChunkStore:
         client = self.client  # first: a reopened client empties the cache
         if embedder not in self._collections:
             name = f"{self.settings.collection_prefix}_{embedder}"
+            ef = self.settings.hnsw_ef_search
             try:
                 # get first: after a write failed on a full disk, Chroma's (1.5)
                 # get_or_create hangs even for a collection that exists
-                self._collections[embedder] = self._call(client.get_collection, name=name)
+                collection = self._call(client.get_collection, name=name)
             except StoreUnavailable:
                 raise
             except Exception:  # noqa: BLE001 - not there yet
-                self._collections[embedder] = self._call(
+                collection = self._call(
                     client.get_or_create_collection,
                     name=name,
                     embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine"}},
+                    configuration={"hnsw": {"space": "cosine", "ef_search": ef}},
                     metadata={"embedder": embedder},
                 )
+            else:
+                self._search_breadth(collection, ef)
+            self._collections[embedder] = collection
         return self._collections[embedder]
+
+    def _search_breadth(self, collection, ef: int) -> None:
+        """An index made with another ef_search (Chroma's default, 100) gets
+        this one: with ef_search near the number of candidates asked for, HNSW
+        returns a slightly different tail of the list in different processes.
+        A store that refuses the change (a read-only one) is searched as it is."""
+        try:
+            current = ((collection.configuration_json or {}).get("hnsw") or {}).get("ef_search")
+            if current is not None and current != ef:
+                collection.modify(configuration={"hnsw": {"ef_search": ef}})
+        except Exception as exc:  # noqa: BLE001 - a query-time setting; searching still works
+            _log.warning("could not set ef_search of %s to %d: %s", collection.name, ef, _first_line(exc))
 
     def _call(self, fn, *args, **kwargs):
         """Run a Chroma call; a lost server becomes StoreUnavailable with a clear message."""

@@ -105,3 +105,21 @@ def test_one_filters_type_from_the_edge_to_the_store():
     assert normalize_filters({"doc": [], "lang": ""}) is None and Filters.of(Filters()) is None
     assert where_clause(f) == where_clause(f.to_dict()) == {"$and": [{"doc": {"$in": ["c.txt"]}}, {"year": {"$in": [2024]}}]}
     assert where_clause(Filters(lang=("de",))) == {"lang": {"$in": ["de"]}} and where_clause(None) is None
+
+
+def test_the_vector_index_explores_well_beyond_the_candidates_asked_for(store):
+    """Collections are made with ``hnsw_ef_search`` (Chroma's default, 100,
+    equals the 100 candidates retrieval asks for, and then the list's tail
+    differed between processes); an index made with another value gets
+    this one when the store opens it."""
+    ef = store.settings.hnsw_ef_search
+    assert ef > store.settings.candidate_k
+    assert store.collection("e5").configuration_json["hnsw"]["ef_search"] == ef
+
+    name = f"{store.settings.collection_prefix}_e5"
+    older = ChunkStore(store.settings.model_copy(update={"hnsw_ef_search": 100}))
+    older.client.delete_collection(name)
+    assert older.collection("e5").configuration_json["hnsw"]["ef_search"] == 100
+    reopened = ChunkStore(store.settings)
+    assert reopened.collection("e5").configuration_json["hnsw"]["ef_search"] == ef
+    assert reopened.client.get_collection(name).configuration_json["hnsw"]["ef_search"] == ef
