@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,41 @@ def chroma_server(tmp_path):
     proc = start_chroma(tmp_path / "chroma-server", port)
     yield f"http://127.0.0.1:{port}", proc
     stop(proc)
+
+
+LSN = Path(sys.executable).parent / "lsn"
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 180) -> None:
+    """Until ``lsn serve`` at ``url`` answers /health (the test fails, with
+    the server's log, when it exits or does not answer in time)."""
+    import httpx
+
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"lsn serve exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"lsn serve did not answer /health within {seconds:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def lsn_serve(root: Path, env: dict, seconds: float = 180, args: tuple[str, ...] = ()) -> Iterator[str]:
+    """`lsn serve` (API and UI) in ``root`` with ``env`` on a free loopback
+    port, logging to ``root/serve.log``; yields its URL once healthy, stops it
+    after."""
+    port = free_port()
+    log = root / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([str(LSN), "serve", *args, "--port", str(port)], cwd=root, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log, seconds)
+        yield url
+    finally:
+        stop(proc)

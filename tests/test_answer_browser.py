@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from conftest import free_port
+from conftest import lsn_serve
 from lsn_assistant.draft import LABELS as DRAFT_LABELS
-from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, ask, open_page, wait_healthy
+from test_browser import CHROMIUM, ask, browser, open_page  # noqa: F401 - browser: the fixture, shared
 
 ROOT = Path(__file__).resolve().parent.parent
 LSN = Path(sys.executable).parent / "lsn"
@@ -46,29 +46,8 @@ def server(tmp_path_factory):
     env.update(LSN_DATA_DIR=str(root / "data"), LSN_CORPUS_DIR=str(root / "corpus"), GRADIO_ANALYTICS_ENABLED="False")
     ingest = subprocess.run([str(LSN), "ingest"], cwd=root, env=env, capture_output=True, text=True, timeout=900)
     assert ingest.returncode == 0, ingest.stderr[-3000:]
-    port = free_port()
-    log = root / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([str(LSN), "serve", "--port", str(port)], cwd=root, env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, log)
+    with lsn_serve(root, env) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def answer_of(page, turn: int):

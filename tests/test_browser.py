@@ -26,7 +26,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import docx
@@ -35,7 +34,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from ask_index import STRATEGY_DE, STRATEGY_EN, passage
-from conftest import free_port, make_pdf
+from conftest import lsn_serve, make_pdf
 from eval.runs import RUNS_DIR_NAME, save_run
 from eval.summary import summarize
 
@@ -91,20 +90,6 @@ def write_corpus(folder: Path) -> None:
     (folder / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 180) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"lsn serve exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"lsn serve did not answer /health within {seconds:.0f} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
     """The server's folder: corpus/, data/ (the index, the eval runs), serve.log."""
@@ -126,20 +111,8 @@ def server(root):
     )
     ingest = subprocess.run([str(LSN), "ingest"], cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert ingest.returncode == 0, ingest.stderr[-3000:]
-    port = free_port()
-    log = root / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([str(LSN), "serve", "--port", str(port)], cwd=root, env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, log)
+    with lsn_serve(root, env) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ that goes on serving."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from ask_index import STRATEGY_DE, STRATEGY_EN, build
-from conftest import free_port, stop
+from conftest import lsn_serve
 
 LSN = Path(sys.executable).parent / "lsn"
 TOOLS = {"search", "ask", "list_documents", "get_passage"}
@@ -146,38 +145,14 @@ def test_stdio(tmp_path):
         raise
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 300) -> None:
-    import time
-
-    deadline = time.time() + seconds  # generous: the machine may be busy with other tests
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"lsn serve exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"lsn serve did not answer /health within {seconds:.0f} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def serve_url(tmp_path_factory):
     """`lsn serve` (API and UI) over the test index on a free loopback port."""
     settings = build()
     root = tmp_path_factory.mktemp("mcp-serve")
-    port = free_port()
-    log = root / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([str(LSN), "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=root,
-                                env=server_env(settings), stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, log)
+    # generous: the machine may be busy with other tests
+    with lsn_serve(root, server_env(settings), seconds=300, args=("--host", "127.0.0.1")) as url:
         yield url
-    finally:
-        stop(proc)
 
 
 def test_streamable_http(serve_url):
