@@ -32,7 +32,7 @@ from .answer import labels
 from .assistant import MAX_ASK_K, Assistant
 from .config import Settings, get_settings
 from .errors import LSNError
-from .schemas import CitationOut
+from .schemas import CitationOut, DocumentOut
 from .schemas import SearchResult as Passage
 
 log = logging.getLogger(__name__)
@@ -84,16 +84,6 @@ class AskOutput(BaseModel):
     notice: str | None = None
     related: list[Passage] = []
     standalone: str = Field("", description="what was searched (a follow-up with the carried-over topic)")
-
-
-class DocumentOut(BaseModel):
-    doc: str
-    title: str
-    year: int | None = None
-    langs: list[str]
-    chunks: int
-    pages: int | None = None
-    source: str
 
 
 class DocumentsOutput(BaseModel):

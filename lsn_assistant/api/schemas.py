@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import PydanticCustomError
 
 from ..errors import BadQuery
-from ..schemas import CitationOut, SearchResult
+from ..schemas import CitationOut, DocumentOut, SearchResult
 from ..text import clean_text
 
 __all__ = [
@@ -105,16 +105,6 @@ class FeedbackRequest(BaseModel):
     answer_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     rating: Literal["up", "down"]
     comment: Annotated[str, StringConstraints(max_length=2000), _checked("comment", visible=False)] | None = None
-
-
-class DocumentOut(BaseModel):
-    doc: str
-    title: str
-    year: int | None = None
-    langs: list[str]
-    chunks: int
-    pages: int | None = None
-    source: str = Field(..., description="corpus | upload | index (only the index knows it)")
 
 
 class DocumentsResponse(BaseModel):
