@@ -363,3 +363,10 @@ def labels(area: str, lang: str) -> dict[str, str]:
     """The labels of ``area`` in ``lang`` (English for a language without them)."""
     table = LABELS[area]
     return table.get(lang, table["en"])
+
+
+def place(lang: str, title: str, page: int | None, section: str) -> str:
+    """Where a cited passage stands, as a client that shows only text reads
+    it: "Title, S. 4, Section" ("p." in English)."""
+    page_word = labels("answer", lang)["page"]
+    return title + (f", {page_word} {page}" if page else "") + (f", {section}" if section else "")

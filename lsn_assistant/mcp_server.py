@@ -32,6 +32,7 @@ from .answer import labels
 from .assistant import MAX_ASK_K, Assistant
 from .config import Settings, get_settings
 from .errors import LSNError
+from .i18n import place
 from .schemas import CitationOut, DocumentOut
 from .schemas import SearchResult as Passage
 
@@ -108,8 +109,7 @@ class PassageOut(BaseModel):
 # ---- the text a model reads
 
 def _where(lang: str, title: str, doc: str, page: int | None, section: str) -> str:
-    lab = labels(lang)
-    return (title or doc) + (f", {lab['page']} {page}" if page else "") + (f", {section}" if section else "")
+    return place(lang, title or doc, page, section)
 
 
 def search_text(out: SearchOutput) -> str:

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 
 from ..deps import AssistantDep
 from ..schemas import ChatRequest
-from ...i18n import labels
+from ...i18n import labels, place
 from ...types import Delta, Done, StreamEvent
 from ..shared import given, sse
 
@@ -27,11 +27,10 @@ def with_sources(answer: dict) -> str:
         text = f"{text}\n\n_{answer['notice']}_"
     if not answer["citations"]:
         return text
-    words = labels("answer", answer["language"])
-    head, page = words["sources"], words["page"]
+    head = labels("answer", answer["language"])["sources"]
     lines = []
     for c in answer["citations"]:
-        where = c["title"] + (f", {page} {c['page']}" if c.get("page") else "") + (f", {c['section']}" if c.get("section") else "")
+        where = place(answer["language"], c["title"], c.get("page"), c.get("section") or "")
         quote = " ".join(c["quote"].split())
         lines.append(f"[{c['n']}] {where}: \"{quote}\"")
     return f"{text}\n\n{head}:\n" + "\n".join(lines)
