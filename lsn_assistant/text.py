@@ -1,9 +1,11 @@
-"""Sentence splitting, shared by ingest (chunk boundaries) and answers (quotes),
-and the one check of text that users send (``clean_text``).
+"""Sentence splitting, shared by ingest (chunk boundaries), answers (quotes)
+and the LLM's grounding checks (claims of its text), and the one check of text
+that users send (``clean_text``).
 
-One splitter for both, so the sentences an answer quotes are the units the
-chunker kept whole. ``sentence_spans`` gives exact character offsets into a
-chunk's text: a quote is always ``text[start:end]``, verbatim.
+One splitter for all, so the sentences an answer quotes are the units the
+chunker kept whole and the claims an LLM writes are cut by the same rules.
+``sentence_spans`` gives exact character offsets into a text: a quote is always
+``text[start:end]``, verbatim.
 """
 
 from __future__ import annotations
@@ -19,15 +21,28 @@ from .errors import BadQuery
 _NO_BREAK_AFTER = re.compile(r"\b(?:Mio|Mrd|Abb|Fig|Nr|Vgl|vgl|ggf|inkl|sog|z\.\s?B|u\.\s?a|bzw|ca|Tel|S|Bd|Jh|Std|Tsd)\.$")
 
 
+# Citation markers that follow a full stop ("Claim. [1] Next claim.") belong to
+# the sentence before them (an LLM's answer; the corpus has none).
+_LEADING_MARKERS = re.compile(r"^(?:\[\d+\]\s*)+")
+
+
 def _split_line(line: str, lang: str) -> list[str]:
     parts = list(split_sentences(line, lang=lang if lang in ("de", "en") else "de"))
     merged: list[str] = []
     for part in parts:
         part = part.strip()
+        if not part:
+            continue
         if merged and _NO_BREAK_AFTER.search(merged[-1]):
             merged[-1] = merged[-1] + " " + part
-        elif part:
-            merged.append(part)
+            continue
+        markers = _LEADING_MARKERS.match(part) if merged else None
+        if markers:
+            merged[-1] = merged[-1] + " " + markers.group(0).strip()
+            part = part[markers.end():].strip()
+            if not part:
+                continue
+        merged.append(part)
     return merged
 
 

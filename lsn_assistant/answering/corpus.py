@@ -21,7 +21,7 @@ from ..lexical import analyze
 from ..text import fold, sentence_spans
 from ..types import Chunk
 
-SPLIT_VERSION = "s1"  # bump when sentence_spans changes: cached vectors are per split
+SPLIT_VERSION = "s2"  # bump when sentence_spans changes: cached vectors are per split
 
 
 class SentenceVectors:

@@ -10,7 +10,8 @@ from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 from lsn_assistant.language import question_language
-from lsn_assistant.text import BULLET_OR_NUMBER
+from lsn_assistant.text import BULLET_OR_NUMBER as _BULLET
+from lsn_assistant.text import sentence_spans as _spans
 from lsn_assistant.lexical import analyze
 from lsn_assistant.translate import Lexicon
 
@@ -67,54 +68,16 @@ def as_passages(items: Iterable[Any]) -> list[Passage]:
 
 # --------------------------------------------------------------------------- sentences
 
-_ABBREV = {
-    "z", "b", "d", "h", "u", "a", "e", "g", "i", "s", "v", "o", "ä",
-    "dr", "prof", "nr", "ca", "bzw", "vgl", "ggf", "inkl", "sog", "mio", "mrd", "abb", "fig", "tel",
-    "bd", "jh", "std", "tsd", "st", "vs", "no", "eg", "ie", "mr", "mrs", "ms", "jr", "co", "inc", "ltd",
-    "gmbh", "ev", "e.v", "hrsg", "usw", "etc.", "bspw", "evtl", "max", "min", "zb", "dh", "ua",
-}
-_BOUNDARY = re.compile(
-    r"[.!?…]+[\"'“”»)]*((?:[ \t]*\[\d+\])*)([ \t]+)(?=[\"'„“«(]?[A-ZÄÖÜ0-9*•–-])"
-)
-_BULLET = BULLET_OR_NUMBER  # text.py: the one bullet pattern
+def sentence_spans(text: str, lang: str | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of an LLM's text or a passage, by the one
+    splitter (``text.sentence_spans``): lines are sentences of their own (list
+    items), markers after the full stop (``Claim. [1]``) stay with their sentence.
+    Its language only picks the splitter's abbreviations (German unless English)."""
+    return _spans(text, lang or "de")
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; lines are sentences of their own (list
-    items). Markers after the full stop (``Claim. [1]``) stay with their sentence."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        start = pos
-        pos += len(line) + 1
-        if not line.strip():
-            continue
-        cur = start
-        for m in _BOUNDARY.finditer(line):
-            before = line[: m.start()]
-            word = re.search(r"(\S+)$", before)
-            w = word.group(1).lower().strip("(\"'„“") if word else ""
-            if w in _ABBREV or w.replace(".", "") in _ABBREV or (w.isdigit() and len(w) <= 2 and not m.group(1)):
-                continue
-            end = start + m.start(2)
-            if line[cur - start : m.start(2)].strip():
-                spans.append(_trim(text, cur, end))
-            cur = start + m.end()
-        if text[cur : start + len(line)].strip():
-            spans.append(_trim(text, cur, start + len(line)))
-    return spans
-
-
-def _trim(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return a, b
-
-
-def split_sentences(text: str) -> list[str]:
-    return [text[a:b] for a, b in sentence_spans(text)]
+def split_sentences(text: str, lang: str | None = None) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text, lang)]
 
 
 # --------------------------------------------------------------------------- support
@@ -189,7 +152,7 @@ def support_sentence(claim: str, passage_text: str, claim_lang: str | None = Non
 
     Scored by the share of the claim's content words it contains (numbers count
     double), ties broken towards the shorter sentence."""
-    spans = sentence_spans(passage_text)
+    spans = sentence_spans(passage_text, passage_lang)
     if not spans:
         return passage_text.strip()
     words = _claim_words(claim)
@@ -263,7 +226,7 @@ def assess(text: str, passages: Sequence[Any], lang: str | None = None, inherit:
     claims: list[Claim] = []
     prev_ns: list[int] = []
     last_end = 0
-    for a, b in sentence_spans(text):
+    for a, b in sentence_spans(text, lang):
         sentence = text[a:b]
         if "\n\n" in text[last_end:a]:
             prev_ns = []
@@ -384,7 +347,7 @@ class _Composer:
         return self._release(text, final=True)
 
     def _release(self, text: str, final: bool) -> str:
-        spans = sentence_spans(text)
+        spans = sentence_spans(text, self.lang)
         ready = spans if final else spans[:-1]
         piece = ""
         for i in range(self.done, len(ready)):
