@@ -30,6 +30,8 @@ import re
 import threading
 from functools import lru_cache
 
+from .translate import Lexicon, _lemma
+
 MIN_WORD = 8
 MIN_PART = 4
 _LINKS = ("s", "es", "n", "en", "e", "er", "ns", "")
@@ -46,8 +48,6 @@ _lock = threading.Lock()
 def _known(part: str) -> str | None:
     """The lexicon's headword for ``part`` (lower case), as written or as its
     noun lemma ("kräfte" -> "kraft"), or None."""
-    from .translate import Lexicon, _lemma
-
     table = Lexicon.default().maps.get("de", {})
     if len(part) < MIN_PART:
         return None

@@ -19,6 +19,9 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from .decompound import compound_parts
+from .translate import Lexicon
+
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _STEMMERS = {"de": "german", "en": "english"}
 OTHER_LANG = {"de": "en", "en": "de"}
@@ -77,8 +80,6 @@ def compound_stems(text: str) -> list[str]:
     """German stems of the parts of the compounds in ``text``, once per
     occurrence. A text written all in lower case (a typed question) has no
     capitals to tell nouns by, so every long word is tried."""
-    from .decompound import compound_parts
-
     any_case = text == text.lower()
     parts: list[str] = []
     for word in _TOKEN.findall(text):
@@ -148,8 +149,6 @@ def query_terms(text: str, lang: str, compounds: bool = False, part_weight: floa
 def translated_terms(text: str, lang: str, compounds: bool = False, lexicon=None) -> dict[str, float]:
     """Stems of the question's lexical translation into the other language,
     each with the weight of its best translation (translate.py)."""
-    from .translate import Lexicon
-
     lexicon = lexicon or Lexicon.default()
     other = OTHER_LANG.get(lang, "de")
     out: dict[str, float] = {}

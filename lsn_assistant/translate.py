@@ -46,6 +46,8 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
+from .errors import ConfigError
+
 DATA_FILE = Path(__file__).resolve().parent / "data" / "lexicon-de-en.tsv.gz"
 # Read after DATA_FILE, for headwords it lacks (data/LEXICON.md).
 SUPPLEMENTS: list[Path] = []
@@ -181,8 +183,6 @@ class Lexicon:
             with gzip.open(path, "rt", encoding="utf-8") as fh:
                 text = fh.read()
         except FileNotFoundError as exc:
-            from .errors import ConfigError
-
             raise ConfigError(
                 f"bilingual lexicon {path} is missing: reinstall the package or rebuild it "
                 "with scripts/build_lexicon.py or scripts/build_lexicon_ding.py (see lsn_assistant/data/LEXICON.md)"

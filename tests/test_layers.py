@@ -82,12 +82,7 @@ LAYER_OF = {
 # piece of work owns right now. None of them hides a cycle (the imported
 # modules import nothing of the importer's at module level); they can move to
 # the top of their files when that work lands.
-KNOWN_INNER = {
-    ("lsn_assistant/lexical.py", "lsn_assistant.decompound"): "retrieval work in progress",
-    ("lsn_assistant/lexical.py", "lsn_assistant.translate"): "retrieval work in progress",
-    ("lsn_assistant/decompound.py", "lsn_assistant.translate"): "retrieval work in progress",
-    ("lsn_assistant/translate.py", "lsn_assistant.errors"): "retrieval work in progress",
-}
+KNOWN_INNER: dict[tuple[str, str], str] = {}
 
 # Files the answers rebuild is rewriting right now: their function-level imports
 # are not checked yet (the layer rule and the cycle check apply). Remove an
