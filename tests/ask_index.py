@@ -1,5 +1,5 @@
 """One small index of real excerpts for the answer tests (test_answer.py,
-test_ask_api.py), built once per test session: four documents, a dozen
+tests/api/test_answers_api.py), built once per test session: four documents, a dozen
 chunks. The two 2024 strategy files hold the same paragraph (the ~250
 stakeholders) in English and German; the German one also the paragraph on the
 Platin/Gold/Silber partner programmes; the Strategy 2030 excerpt lists its

@@ -1,5 +1,5 @@
-"""Hostile input beyond the upload checks (tests/test_documents_api.py) and the
-fuzzing (tests/test_schemathesis.py): browsers on other origins, and a
+"""Hostile input beyond the upload checks (tests/api/test_documents_api.py) and the
+fuzzing (tests/api/test_schemathesis.py): browsers on other origins, and a
 document with prompt-injection lines answered through an LLM that obeys them."""
 
 from __future__ import annotations

@@ -1,47 +1,18 @@
-"""The HTTP API through FastAPI's TestClient, on one small index of real
-excerpts: the documented response shape, filters, and bad requests that must
-get a 4xx with a JSON ``detail`` (never a 500)."""
+"""POST /api/search (api/routes/answers.py) through FastAPI's TestClient, on
+one small index of real excerpts (the ``index`` and ``client`` fixtures of
+tests/api/conftest.py): the documented response shape, filters, and bad
+requests that must get a 4xx with a JSON ``detail`` (never a 500)."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from fastapi.testclient import TestClient
 
-from conftest import CORPUS, excerpt, free_port, clean_settings
-from ingest.pipeline import ingest
-from lsn_assistant import Assistant
-from lsn_assistant.api import create_app
-from lsn_assistant.config import Settings, get_settings
+from search_index import client, index  # noqa: F401 - the fixtures
+
 
 STRATEGY_EN = "lsn-cluster-strategy-2024-en.txt"
 STRATEGY_2030 = "lsn-strategie-2030-de.txt"
 RESULT_KEYS = {"rank", "score", "chunk_id", "doc", "title", "page", "section", "lang", "text"}
-
-
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory) -> Settings:
-    root = tmp_path_factory.mktemp("api-index")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    text = excerpt(STRATEGY_EN, "This strategy should now be implemented jointly", 1000)
-    (corpus / STRATEGY_EN).write_text(text[: text.index("Life Science locations.") + 23] + "\n", encoding="utf-8")
-    (corpus / STRATEGY_2030).write_text(excerpt(STRATEGY_2030, "1. Sichtbarkeit von LSN erhöhen", 1200), encoding="utf-8")
-    shutil.copy(CORPUS / "manifest.toml", corpus)
-    settings = clean_settings(data_dir=root / "data", corpus_dir=corpus)
-    report = ingest(settings=settings, progress=False)
-    assert not report.failed and report.index_size >= 2
-    return settings
-
-
-@pytest.fixture(scope="module")
-def client(index):
-    app = create_app(index, Assistant.open(index))
-    # an unhandled error must show up as the 500 a user would get, not as a test crash
-    return TestClient(app, raise_server_exceptions=False)
 
 
 def post(client, body):
@@ -182,34 +153,3 @@ def test_wrong_method_and_path(client):
     assert client.post("/api/nothing", json={"query": "x"}).status_code == 404
 
 
-# ---- health and unavailable index
-
-
-def test_health(client, index):
-    r = client.get("/health")
-    assert r.status_code == 200
-    h = r.json()
-    assert h["status"] == "ok"
-    assert h["index_size"] == Assistant.open(index).retriever.size > 0
-    assert h["store"] == "embedded"
-
-
-def test_empty_index_is_503_naming_lsn_ingest():
-    client = TestClient(create_app(get_settings()), raise_server_exceptions=False)  # the test's empty data dir
-    r = post(client, {"query": "Life Science Nord"})
-    assert r.status_code == 503
-    assert "lsn ingest" in r.json()["detail"]
-    h = client.get("/health")  # the service is up; it reports what it holds
-    assert h.status_code == 200 and h.json()["index_size"] == 0
-
-
-def test_unreachable_store_is_503_with_the_reason():
-    url = f"http://127.0.0.1:{free_port()}"
-    settings = clean_settings(data_dir=get_settings().data_dir, chroma_url=url)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:  # runs the lifespan too
-        r = post(client, {"query": "Life Science Nord"})
-        assert r.status_code == 503
-        assert url in r.json()["detail"]
-        h = client.get("/health")
-        assert h.status_code == 503
-        assert h.json()["status"] == "unavailable" and url in h.json()["detail"]
