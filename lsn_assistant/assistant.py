@@ -146,7 +146,7 @@ class Assistant:
         question = clean_text(question, "question").strip()
         if len(question) > MAX_QUERY_CHARS:
             raise BadQuery(f"the question is too long ({len(question)} characters; at most {MAX_QUERY_CHARS})")
-        k = self.answerer.params.passages if k is None else k
+        k = self.answerer.passages if k is None else k
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_ASK_K:
             raise BadQuery(f"k must be between 1 and {MAX_ASK_K}")
         turns = parse_history(history)

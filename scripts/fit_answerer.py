@@ -46,7 +46,8 @@ LABEL_KEY_FACTS = False  # see ``positive``: tried, held-out objective 0.483 aga
 W_WORDS = 1.0  # per word of the median answer beyond MAX_WORDS: in effect a bound (the issue's goal)
 MAX_WORDS = 80
 STAGE2_CANDIDATES = 20  # selection thresholds tried again with each abstention rule
-TYPE_RULE_SLACK = 0.01  # cost per word of the median answer beyond 80
+TYPE_RULE_SLACK = 0.01  # held-out objective the answer-type abstention rule may cost and still be kept
+PASSAGES = (6, 10, 15, 20)  # sizes of the retrieved pool the answer draws from, tried in turn
 
 
 LIST_KINDS = ("list", "headings", "data")
@@ -81,7 +82,7 @@ def positive(unit, evidence: list[tuple[str, str]], key_facts: list[str] = (), a
     return False
 
 
-def collect(assistant: Assistant, paths: list[Path]):
+def collect(assistant: Assistant, paths: list[Path], passages: int):
     """Per question: its units, feature matrix, labels, and what to score answers with."""
     answerer = assistant.answerer
     index = assistant.retriever.index
@@ -89,7 +90,7 @@ def collect(assistant: Assistant, paths: list[Path]):
     for path in paths:
         for q in load_testset(path):
             resolved = assistant.resolve(q.question, parse_history(list(q.history)), index)
-            query, hits = assistant.answer_inputs(resolved, None, answerer.params.passages, index)
+            query, hits = assistant.answer_inputs(resolved, None, passages, index)
             units, x, ctx = answerer.candidates(query, hits)
             evidence = [(doc_key(d), fold(quote)) for d, quote in q.evidence]
             facts = list(q.key_facts) if LABEL_KEY_FACTS else []
@@ -123,30 +124,25 @@ def simulate(data, probs: list[np.ndarray], th: Thresholds, qprobs: np.ndarray |
             "abstain_unanswerable": round(m(abst_u), 4), "words_median": med}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--testsets", nargs="*", type=Path, default=sorted((ROOT / "eval/testsets/train").glob("*.jsonl")))
-    ap.add_argument("--out", type=Path, default=MODEL_PATH)
-    ap.add_argument("--folds", type=int, default=5)
-    args = ap.parse_args()
-
+def fit_at(assistant: Assistant, testsets: list[Path], passages: int, folds: int) -> dict:
+    """Everything fitted for one size of the retrieved pool the answer draws
+    from: the unit model (C by grouped CV), the selection thresholds and the
+    question model, with the held-out objective they reach."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss, roc_auc_score
-    from sklearn.model_selection import GroupKFold
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
     from sklearn.preprocessing import StandardScaler
 
-    assistant = Assistant.open()
-    assistant.answerer._scorer = Scorer.untrained()
-    data = collect(assistant, args.testsets)
+    data = collect(assistant, testsets, passages)
     x = np.vstack([d["x"] for d in data if len(d["x"])])
     y = np.concatenate([d["y"] for d in data if len(d["x"])])
     groups = np.concatenate([[i] * len(d["x"]) for i, d in enumerate(data) if len(d["x"])])
-    print(f"{len(data)} questions, {len(y)} units, {int(y.sum())} positive", file=sys.stderr)
+    print(f"passages={passages}: {len(data)} questions, {len(y)} units, {int(y.sum())} positive", file=sys.stderr)
 
     def model(c: float):
         return LogisticRegression(C=c, max_iter=2000)
 
-    cv = GroupKFold(n_splits=args.folds)
+    cv = GroupKFold(n_splits=folds)
     best = None
     for c in (0.03, 0.1, 0.3):
         oof = np.zeros(len(y))
@@ -154,7 +150,7 @@ def main() -> None:
             sc = StandardScaler().fit(x[tr])
             oof[te] = model(c).fit(sc.transform(x[tr]), y[tr]).predict_proba(sc.transform(x[te]))[:, 1]
         auc, ll = roc_auc_score(y, oof), log_loss(y, oof)
-        print(f"C={c}: CV AUC {auc:.4f}, log-loss {ll:.4f}", file=sys.stderr)
+        print(f"  C={c}: CV AUC {auc:.4f}, log-loss {ll:.4f}", file=sys.stderr)
         if best is None or auc > best[1]:
             best = (c, auc, ll, oof)
     c, auc, ll, oof = best
@@ -169,18 +165,16 @@ def main() -> None:
     scored = []
     for a, s, r, n, la, pp, nl in grid:
         th = Thresholds(answer=a, select=max(a, s), relative=r, max_units=n, list_answer=la, per_part=pp,
-                        max_list_units=nl)
+                        max_list_units=nl, passages=passages)
         scored.append((simulate(data, probs, th), th))
     stage1 = scored
     res, th = max(scored, key=lambda t: t[0]["objective"])
     for n in (1, 2, 3):
-        print(f"always answer, top {n}:", simulate(data, probs, Thresholds(0.0, 0.0, 0.0, n, 1.01, 0, n)), file=sys.stderr)
-    print(f"thresholds {th}: {res}", file=sys.stderr)
+        print(f"  always answer, top {n}:", simulate(data, probs, Thresholds(answer=0.0, select=0.0, relative=0.0, max_units=n, list_answer=1.01, per_part=0, max_list_units=n)), file=sys.stderr)
+    print(f"  thresholds {th}: {res}", file=sys.stderr)
 
     # whether the passages answer the question at all: a question-level model on
     # the out-of-fold unit probabilities, its abstention threshold by the same objective
-    from sklearn.model_selection import StratifiedKFold
-
     qx = np.vstack([question_features(d["units"], p, d["ctx"], d["top_fused"]) for d, p in zip(data, probs)])
     qy = np.array([d["answerable"] for d in data], dtype=int)
 
@@ -188,11 +182,11 @@ def main() -> None:
         return LogisticRegression(C=0.1, class_weight="balanced", max_iter=2000)
 
     qoof = np.zeros(len(qy))
-    for tr, te in StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=0).split(qx, qy):
+    for tr, te in StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(qx, qy):
         qs = StandardScaler().fit(qx[tr])
         qoof[te] = qmodel().fit(qs.transform(qx[tr]), qy[tr]).predict_proba(qs.transform(qx[te]))[:, 1]
     q_auc = roc_auc_score(qy, qoof)
-    print(f"question model: CV AUC {q_auc:.4f}", file=sys.stderr)
+    print(f"  question model: CV AUC {q_auc:.4f}", file=sys.stderr)
     # jointly with the selection thresholds (the best few of them): abstaining
     # changes which answers the word median counts
     firsts = [t for _, t in sorted(stage1, key=lambda rt: -rt[0]["objective"])[:STAGE2_CANDIDATES]]
@@ -208,12 +202,32 @@ def main() -> None:
     top_objective = max(r["objective"] for r, _ in scored)
     typed = [(r, t) for r, t in scored if t.type_top and r["objective"] >= top_objective - TYPE_RULE_SLACK]
     res, th = max(typed or scored, key=lambda t: t[0]["objective"])
-    print(f"with abstention {th}: {res}", file=sys.stderr)
+    print(f"  with abstention {th}: {res}", file=sys.stderr)
     qs = StandardScaler().fit(qx)
     qfinal = qmodel().fit(qs.transform(qx), qy)
-
     sc = StandardScaler().fit(x)
     final = model(c).fit(sc.transform(x), y)
+    return {"passages": passages, "res": res, "th": th, "c": c, "auc": auc, "ll": ll, "q_auc": q_auc,
+            "qs": qs, "qfinal": qfinal, "sc": sc, "final": final, "questions": len(data), "units": int(len(y)),
+            "positives": int(y.sum())}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--testsets", nargs="*", type=Path, default=sorted((ROOT / "eval/testsets/train").glob("*.jsonl")))
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--passages", nargs="*", type=int, default=list(PASSAGES),
+                    help="sizes of the retrieved pool to try; the best held out is kept")
+    args = ap.parse_args()
+
+    assistant = Assistant.open()
+    assistant.answerer._scorer = Scorer.untrained()
+    fits = [fit_at(assistant, args.testsets, p, args.folds) for p in args.passages]
+    for f in fits:
+        print(f"passages={f['passages']}: held out {f['res']}", file=sys.stderr)
+    best = max(fits, key=lambda f: f["res"]["objective"])
+    th, res, sc, final, qs, qfinal = best["th"], best["res"], best["sc"], best["final"], best["qs"], best["qfinal"]
     digest = hashlib.sha256()
     for p in args.testsets:
         digest.update(Path(p).read_bytes())
@@ -224,7 +238,7 @@ def main() -> None:
         "scaler": {"mean": sc.mean_.round(6).tolist(), "scale": sc.scale_.round(6).tolist()},
         "coef": final.coef_[0].round(6).tolist(),
         "intercept": round(float(final.intercept_[0]), 6),
-        "thresholds": {"answer": th.answer, "select": th.select, "relative": th.relative, "max_units": th.max_units,
+        "thresholds": {"passages": th.passages, "answer": th.answer, "select": th.select, "relative": th.relative, "max_units": th.max_units,
                        "list_answer": th.list_answer, "abstain": th.abstain,
                        "type_top": th.type_top, "per_part": th.per_part, "max_list_units": th.max_list_units},
         "question": {
@@ -233,18 +247,20 @@ def main() -> None:
             "scaler": {"mean": qs.mean_.round(6).tolist(), "scale": qs.scale_.round(6).tolist()},
             "coef": qfinal.coef_[0].round(6).tolist(),
             "intercept": round(float(qfinal.intercept_[0]), 6),
-            "cv_auc": round(q_auc, 4),
+            "cv_auc": round(best["q_auc"], 4),
         },
         "report": {
             "command": "LSN_DATA_DIR=<data dir> .venv/bin/python scripts/fit_answerer.py",
             "testsets": [str(Path(p).relative_to(ROOT)) if Path(p).is_absolute() else str(p) for p in args.testsets],
             "testsets_sha256": digest.hexdigest(),
-            "questions": len(data),
-            "units": int(len(y)),
-            "positives": int(y.sum()),
-            "C": c,
-            "cv": {"folds": args.folds, "grouped_by": "question", "auc": round(auc, 4), "log_loss": round(ll, 4)},
+            "questions": best["questions"],
+            "units": best["units"],
+            "positives": best["positives"],
+            "C": best["c"],
+            "cv": {"folds": args.folds, "grouped_by": "question", "auc": round(best["auc"], 4),
+                   "log_loss": round(best["ll"], 4)},
             "held_out_selection": res,
+            "passages_tried": {str(f["passages"]): f["res"] for f in fits},
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

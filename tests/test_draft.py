@@ -187,7 +187,7 @@ def with_llm(index, url: str) -> Assistant:
 
 
 def test_with_an_llm_the_prose_is_its_answer(assistant, index):
-    hits = assistant.search(STAKEHOLDERS, k=assistant.answerer.params.passages)
+    hits = assistant.search(STAKEHOLDERS, k=assistant.answerer.passages)
     n = next(i for i, h in enumerate(hits, start=1) if "rund 250 Akteure" in h.chunk.text)
     with FakeLLMServer() as server:
         server.reply(STAKEHOLDERS)  # its "translation": the same, so one retrieval and the passages above

@@ -10,6 +10,7 @@ Ranking gains: binary relevance, DCG = sum over relevant ranks r of 1/log2(r+1).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -275,7 +276,7 @@ def test_run_is_json_with_a_manifest(run, tmp_path):
     (entry,) = m["testsets"]
     assert entry["questions"] == 6 and len(entry["sha256"]) == 64
     assert len(m["settings"]["hash"]) == 16 and "llm_api_key" not in m["settings"]["settings"]
-    assert m["settings"]["answer_params"]["passages"] == Params().passages
+    assert m["settings"]["answer_params"] == dataclasses.asdict(Params()) and len(m["settings"]["answer_model_sha256"]) == 64
     assert m["options"] == {"k": 10, "answers": True, "judge": False} and m["judge"] is None
     assert m["packages"]["ir-measures"] and m["seconds"] >= 0
     assert "commit" in m["git"] and m["name"].startswith(m["created"][:4])

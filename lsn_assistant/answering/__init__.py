@@ -51,7 +51,6 @@ __all__ = [
 class Params:
     """Operator knobs of the extractive answer (fitted ones are in the model file)."""
 
-    passages: int = 6  # retrieved passages the answer draws from
     around: int = 1  # neighbouring passages read for a list the chunk boundary cuts
     wide: int = 4  # neighbouring passages read for numbered sub-headings
     # Off-topic guard, not fitted (the train split holds no question about things
@@ -91,6 +90,12 @@ class Answerer:
         if self._scorer is None:
             self._scorer = Scorer.load()
         return self._scorer
+
+    @property
+    def passages(self) -> int:
+        """How many retrieved passages an answer draws from by default: fitted
+        with the scorer (a larger pool holds more of the answers and more noise)."""
+        return self.scorer.thresholds.passages
 
     # ---- what is derived from one generation of the index
 

@@ -21,6 +21,7 @@ MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "answer-model.jso
 class Thresholds:
     """Fitted on train's held-out probabilities (``scripts/fit_answerer.py``)."""
 
+    passages: int = 6  # retrieved passages the answer draws from (a request may ask for others)
     answer: float = 0.5  # the best unit must clear this, else the answer abstains
     select: float = 0.5  # a further unit joins when it clears this ...
     relative: float = 0.5  # ... and is at least this share of the best unit's probability
