@@ -95,6 +95,49 @@ def listed_abbreviations(chunk: Chunk) -> list[tuple[str, str]]:
     return out
 
 
+def expansion(abbr: str, before: str) -> str | None:
+    """The words that ``abbr`` abbreviates, from the text before its opening
+    parenthesis: Schwartz & Hearst's algorithm (2003): the shortest run of
+    final words (at most min(n + 5, 2n) for an n-letter acronym) whose
+    characters hold the acronym's letters in order, its first letter starting
+    a word ("… Mitglieder von Life Science Nord (LSN" -> "Life Science Nord").
+    None when no run does."""
+    letters = [ch.lower() for ch in abbr if ch.isalnum()]
+    if len(letters) < 2:
+        return None
+    words = before.split()[-min(len(letters) + 5, 2 * len(letters)):]
+    long = " ".join(words).rstrip(" ,;:-–")
+    i = len(long) - 1
+    for k in range(len(letters) - 1, -1, -1):
+        c = letters[k]
+        while i >= 0 and (long[i].lower() != c or (k == 0 and i > 0 and long[i - 1].isalnum())):
+            i -= 1
+        if i < 0:
+            return None
+        i -= 1
+    start = long.rfind(" ", 0, i + 1) + 1
+    found = long[start:].strip("„“\"'( ")
+    return found if len(found.split()) >= 2 and len(found) > len(abbr) else None
+
+
+def defined_abbreviations(entry: Chunk) -> list[tuple[str, str]]:
+    """(abbreviation, what it stands for) that an abbreviation entry
+    (``entries``) defines: a list's "ABBR\n\nexpansion", or the words before
+    "(ABBR" in a sentence."""
+    text = entry.text
+    head, sep, rest = text.partition("\n\n")
+    if sep and len(head.split()) <= 3 and rest.strip() and "\n\n" not in rest.strip():
+        return [(head.strip(), rest.strip())]
+    out = []
+    for m in _DEFINED.finditer(text):
+        abbr = m.group("abbr")
+        if _is_acronym(abbr):
+            long = expansion(abbr, text[: m.start()])
+            if long:
+                out.append((abbr, long))
+    return out
+
+
 def contact_lines(chunk: Chunk) -> str | None:
     """The paragraph of an imprint with a postal address and phone, mail or web
     contact, verbatim."""

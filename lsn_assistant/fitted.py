@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from .errors import ConfigError
 
 FITTED_FILE = Path(__file__).resolve().parent / "data" / "fitted-retrieval.json"
 FORMAT = 1
+ALIAS = "+alias"  # suffix of the fused lists of the question's abbreviated variant
 
 
 def _frozen(d: Mapping[str, float] | None) -> Mapping[str, float]:
@@ -44,6 +45,9 @@ class FittedRetrieval:
     part_weight: float = 0.5  # weight of a question's compound parts in BM25
     translation_weight: float = 1.0  # the question's lexical translation, for other-language chunks
     balance: float = 1.0  # other-language BM25 scores brought towards the question language's best
+    # the question with the documents' own abbreviations for what it spells out
+    # ("Life Science Nord" -> "LSN"): its lists count this much of the question's
+    alias_weight: float = 1.0
     sha256: str = ""  # of the file read ("" for the defaults)
 
     @classmethod
@@ -62,6 +66,7 @@ class FittedRetrieval:
             part_weight=float(lex["part_weight"]),
             translation_weight=float(lex["translation_weight"]),
             balance=float(lex["balance"]),
+            alias_weight=float(p.get("alias_weight", 1.0)),
             sha256=sha256,
         )
 
@@ -78,11 +83,23 @@ class FittedRetrieval:
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"{path} is not a valid fitted-parameters file ({exc}); rerun scripts/fit_retrieval.py") from exc
 
+    def weights_for(self, lists: Iterable[str]) -> dict[str, float]:
+        """The fusion weight of each list: its own, and for a list of the
+        question's abbreviated variant (``name + ALIAS``) its original's times
+        ``alias_weight``."""
+        out = {}
+        for name in lists:
+            base = name[: -len(ALIAS)] if name.endswith(ALIAS) else name
+            w = self.weights.get(base, 1.0)
+            out[name] = w * self.alias_weight if name.endswith(ALIAS) else w
+        return out
+
     def to_parameters(self) -> dict:
         """The ``parameters`` block of the file, as the fitting script writes it."""
         return {
             "weights": dict(self.weights),
             "rrf_k": self.rrf_k,
+            "alias_weight": self.alias_weight,
             "lexical": {
                 "compounds": self.compounds,
                 "part_weight": self.part_weight,

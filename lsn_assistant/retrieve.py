@@ -26,7 +26,9 @@ import numpy as np
 from .config import Settings
 from .embeddings import get_embedder
 from .errors import BadQuery, IndexEmpty
-from .fitted import FittedRetrieval, fitted
+from ingest.structure import LABELS as ENTRY_LABELS, defined_abbreviations
+
+from .fitted import ALIAS, FittedRetrieval, fitted
 from .language import question_language
 from .lexical import LexicalIndex, bm25_scores, query_terms, translated_terms
 from .store import ChunkStore, where_clause
@@ -182,6 +184,9 @@ class QueryPlan:
     terms: dict[str, float]  # stemmed lexical terms of the question, with weights
     translated: dict[str, float]  # stemmed terms of its lexical translation
     index: IndexSnapshot | None = None  # the generation it was planned against (its title terms)
+    # stems of what it spells out that the documents abbreviate -> the abbreviation's
+    # stems ("lif", "scienc", "nord" -> "lsn"): a passage writing the abbreviation says them
+    aliases: Mapping[str, frozenset[str]] = field(default_factory=dict)
     vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def vector(self, embedder: str, threads: int = 2) -> np.ndarray:
@@ -262,7 +267,14 @@ class Retriever:
         lang = question_language(query)
         terms = query_terms(query, lang, p.compounds, p.part_weight)
         translated = translated_terms(query, lang, p.compounds) if self.settings.cross_lingual else {}
-        return QueryPlan(query, lang, terms, translated, self._ix(index))
+        ix = self._ix(index)
+        aliases: dict[str, frozenset[str]] = {}
+        for pattern, abbr in self.aliases(ix):
+            for m in pattern.finditer(query):
+                short = frozenset(query_terms(abbr, lang, False, 0.0))
+                for stem in query_terms(m.group(0), lang, False, 0.0):
+                    aliases[stem] = aliases.get(stem, frozenset()) | short
+        return QueryPlan(query, lang, terms, translated, ix, aliases)
 
     def _mask(self, filters: Filters | None, index: IndexSnapshot | None = None) -> np.ndarray | None:
         if not filters:
@@ -368,13 +380,53 @@ class Retriever:
         for emb in self.store.embedders:
             lists[f"dense_{emb}"] = self.dense_ranking(emb, plan, n, where, index=ix)
         lists["bm25"] = self.lexical_ranking(plan.terms, n, mask, plan)
+        variant = self.alias_variant(query, ix) if self.params.alias_weight > 0 else None
+        if variant:
+            # The documents define abbreviations and then write them: the
+            # question as it would read in their words ranks too.
+            vplan = self.plan(variant, index=ix)
+            for emb in self.store.embedders:
+                lists[f"dense_{emb}{ALIAS}"] = self.dense_ranking(emb, vplan, n, where, index=ix)
+            lists[f"bm25{ALIAS}"] = self.lexical_ranking(vplan.terms, n, mask, vplan)
         mentioned = self.mentioned_docs(plan)
         if mentioned:
             # A question that names a document ("laut Masterplan", "the Strategy
             # 2030") votes once more for that document's passages, in fused order.
-            first = rrf(lists, self.params.weights, self.params.rrf_k)
+            first = rrf(lists, self.params.weights_for(lists), self.params.rrf_k)
             lists["doc_mention"] = [cid for cid, _, _ in first if ix.by_id[cid].doc in mentioned]
         return plan, lists
+
+    def aliases(self, index: IndexSnapshot | None = None) -> tuple[tuple[re.Pattern, str], ...]:
+        """What the indexed documents abbreviate, from their abbreviation
+        entries (ingest/structure.py): (the spelled-out form as a pattern that
+        allows any case and a hyphen for a space, its abbreviation)."""
+        ix = self._ix(index)
+        heads = tuple(f"{labels['abbr']} > " for labels in ENTRY_LABELS.values())
+
+        def make():
+            found: dict[str, str] = {}
+            for c in ix.chunks:
+                if c.kind == "entry" and c.section.startswith(heads):
+                    for abbr, long in defined_abbreviations(c):
+                        found.setdefault(long.lower(), abbr)
+            return tuple(
+                (re.compile(r"(?<!\w)" + r"[\s-]+".join(re.escape(w) for w in long.split()) + r"(?!\w)", re.IGNORECASE),
+                 abbr)
+                for long, abbr in sorted(found.items(), key=lambda kv: -len(kv[0]))  # longest first
+            )
+
+        return ix.derived("retrieval.aliases", make)
+
+    def alias_variant(self, query: str, index: IndexSnapshot | None = None) -> str | None:
+        """The question with each spelled-out form the documents abbreviate
+        written as that abbreviation ("Wie viele Mitglieder hat Life Science
+        Nord?" -> "… hat LSN?"), or None when it spells out none (or already
+        names the abbreviation too)."""
+        out = query
+        for pattern, abbr in self.aliases(index):
+            if pattern.search(out) and not re.search(rf"(?<!\w){re.escape(abbr)}(?!\w)", out):
+                out = pattern.sub(abbr, out)
+        return out if out != query else None
 
     def mentioned_docs(self, plan: QueryPlan) -> set[str]:
         """Documents whose distinctive title words the question uses (inflected
@@ -419,7 +471,7 @@ class Retriever:
         if not ix.size:
             raise IndexEmpty("the index is empty: run `lsn ingest` first")
         plan, lists = self.candidate_lists(query, max(self.settings.candidate_k, k * 3), filters, index=ix)
-        fused = rrf(lists, self.params.weights, self.params.rrf_k)
+        fused = rrf(lists, self.params.weights_for(lists), self.params.rrf_k)
         ids = [cid for cid, _, _ in fused]
         info = {cid: (score, ranks) for cid, score, ranks in fused}
         if self.settings.dedupe_threshold < 1.0:

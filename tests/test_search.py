@@ -281,3 +281,38 @@ def test_a_question_names_a_document_by_its_title_or_its_year(assistant):
     assert r.mentioned_docs(r.plan("Who runs the management?")) == set()
     hits = assistant.search("Which institutions sat on the body where activities were agreed, per the 2009 plan?", k=3)
     assert hits[0].chunk.doc == MASTERPLAN
+
+
+@pytest.fixture(scope="module")
+def abbreviating_index(tmp_path_factory) -> Settings:
+    """The German 2024 strategy's front matter (its abbreviation list: "LSN /
+    Life Science Nord") and its paragraph on the members, which says "LSN";
+    and the masterplan's introduction, which spells "Life Science Nord" out."""
+    root = tmp_path_factory.mktemp("alias-index")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    text = (CORPUS / STRATEGY_DE).read_text(encoding="utf-8")
+    front = text[: text.index("In Zeiten der digitalen Transformation")]
+    members = passage(STRATEGY_DE, "STÄRKUNG DER MITGLIEDERSTRUKTUR", "auf qualitatives Mitgliederwachstum gelegt.")
+    (corpus / STRATEGY_DE).write_text(front + "\n\n" + members, encoding="utf-8")
+    (corpus / MASTERPLAN).write_text(excerpt(MASTERPLAN, "Aber kein konkurrierendes", 1500), encoding="utf-8")
+    shutil.copy(CORPUS / "manifest.toml", corpus)
+    settings = clean_settings(data_dir=root / "data", corpus_dir=corpus)
+    report = ingest(settings=settings, progress=False)
+    assert not report.failed
+    return settings
+
+
+def test_a_spelled_out_name_is_also_searched_as_the_documents_abbreviation(abbreviating_index):
+    assistant = Assistant.open(abbreviating_index)
+    r = assistant.retriever
+    question = "Wie viele Mitglieder hat Life Science Nord?"
+    assert r.alias_variant(question) == "Wie viele Mitglieder hat LSN?"
+    assert r.alias_variant("Was ist Life Science Nord (LSN)?") is None  # names it already
+    assert r.alias_variant("Wie viele Mitglieder hat der Verband?") is None
+    found = r.retrieve(question, k=3)
+    assert found.query.aliases == {"lif": frozenset({"lsn"}), "scienc": frozenset({"lsn"}), "nord": frozenset({"lsn"})}
+    assert "rund 250 Akteure" in found.hits[0].chunk.text
+    assert "rank_bm25+alias" in found.hits[0].scores
+    answer = assistant.ask(question)
+    assert not answer.abstained and "250" in answer.text, answer.text

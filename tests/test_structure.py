@@ -7,7 +7,7 @@ from conftest import CORPUS, excerpt
 from eval.testset import fold
 from ingest.chunk import chunk_document, make_chunk_id
 from ingest.clean import clean_text
-from ingest.structure import abbreviation_lines, contact_lines, entries, listed_abbreviations
+from ingest.structure import abbreviation_lines, contact_lines, defined_abbreviations, entries, expansion, listed_abbreviations
 from lsn_assistant.types import Chunk, Document, Page
 
 STRATEGY_DE = "lsn-clusterstrategie-2024-de.txt"
@@ -76,3 +76,23 @@ def test_lists_and_contacts_only_under_their_heading():
     body = Chunk("b", "d.txt", "ZUSAMMENFASSUNG\n\nFalkenried 88 20251 Hamburg Tel.: 040.471 96 -400", lang="de")
     assert contact_lines(body) is None
     assert entries([body], lambda s, t, o: f"{s}|{t}") == []
+
+
+def test_what_an_abbreviation_stands_for():
+    # Schwartz & Hearst: the shortest run of final words spelling the letters in order
+    assert expansion("LSN", "Workshops für die Mitglieder von Life Science Nord ") == "Life Science Nord"
+    assert expansion("IVDR", "and the In Vitro Diagnostic Medical Devices Directive ") == (
+        "In Vitro Diagnostic Medical Devices Directive")
+    assert expansion("KMU", "70 Prozent der Mitglieder sind kleine und mittlere Unternehmen ") == (
+        "kleine und mittlere Unternehmen")
+    assert expansion("CDU", "Gefördert wurde es vom Wirtschaftsminister Harry Glawe ") is None
+    # from the entries of the German strategy's front matter: its abbreviation list
+    chunks = _chunks(STRATEGY_DE, _front_matter())
+    defined = dict(pair for c in chunks if c.section.startswith("Abkürzungen >") for pair in defined_abbreviations(c))
+    assert defined["LSN"] == "Life Science Nord" and defined["GWHH"] == "Gesundheitswirtschaft Hamburg GmbH"
+    # and of a sentence that introduces them in parentheses
+    text = excerpt(STRATEGY_EN, "The regulatory framework for medical devices", 1200)
+    chunks = _chunks(STRATEGY_EN, text, lang="en")
+    defined = dict(pair for c in chunks if c.section.startswith("Abbreviations >") for pair in defined_abbreviations(c))
+    assert defined["MDR"] == "Medical Device Regulation"
+    assert defined["IVDR"] == "In Vitro Diagnostic Medical Devices Directive"

@@ -162,7 +162,8 @@ class Answerer:
         own, trans = self.query_weights(query)
         ix = query.plan.index
         return QuestionContext.make(query.question, query.lang, own, trans, query.qvec, self.title_words(ix),
-                                    Lexicon.default(), self.unknown_share(query.text, query.lang, ix))
+                                    Lexicon.default(), self.unknown_share(query.text, query.lang, ix),
+                                    getattr(query.plan, "aliases", None))
 
     # ---- units
 

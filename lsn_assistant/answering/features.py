@@ -67,10 +67,11 @@ class QuestionContext:
     title_words: frozenset[str] = frozenset()
     unknown: float = 0.0  # share of its content words the index never uses
     parts: int = 1  # things it asks for ("Wer leitet …, und wer sitzt … vor?": 2)
+    aliases: dict = field(default_factory=dict)  # a stem -> the stems of the abbreviation that says it too
 
     @classmethod
     def make(cls, question: str, lang: str, own: dict, trans: dict, qvec: np.ndarray, title_words=frozenset(),
-             lexicon=None, unknown: float = 0.0) -> "QuestionContext":
+             lexicon=None, unknown: float = 0.0, aliases=None) -> "QuestionContext":
         wants = answer_types(question)
         counted = []
         if "count" in wants:
@@ -89,13 +90,13 @@ class QuestionContext:
             elif re.fullmatch(r"[0-9]{1,2}", w) and 2 <= int(w) <= 20:  # ASCII digits: "³" is a digit too
                 named = int(w)
         return cls(question, lang, own, trans, qvec, wants, is_list_question(question), counted, named, title_words, unknown,
-                   min(3, question_parts(question)))
+                   min(3, question_parts(question)), dict(aliases or {}))
 
 
 def matched_terms(stems: frozenset[str], lang: str, ctx: QuestionContext) -> tuple[set[str], set[str]]:
     """The question's stems in the unit (as is or as a compound part), and
     for a unit in the other language those of its lexical translation."""
-    own = {t for t in ctx.own if _stem_in(t, stems)}
+    own = {t for t in ctx.own if _stem_in(t, stems) or ctx.aliases.get(t, frozenset()) & stems}
     trans = {t for t in ctx.trans if t not in ctx.own and _stem_in(t, stems)} if lang != ctx.lang else set()
     return own, trans
 
