@@ -378,3 +378,20 @@ def test_a_count_is_a_number_of_the_counted_things(sentence, counts):
     counted = [{"mitglied", "member"}]
     lang = "en" if sentence.startswith("The") else "de"
     assert typed_match(sentence, answer_types(question), question, counted, lang) is counts
+
+
+def test_a_table_of_contents_is_no_unit():
+    from lsn_assistant.answering.units import build_units, lines_of, stream
+    from lsn_assistant.types import ScoredChunk
+
+    text = excerpt("lsn-clusterstrategie-2024-de.txt", "INHALTSVERZEICHNIS", 700)
+    chunk = Chunk("toc", "lsn-clusterstrategie-2024-de.txt", text, lang="de")
+    lines = lines_of(chunk, sentence_spans(text, "de"), frozenset())
+    assert sum(ln.cls == "data" for ln in lines) >= 3  # page-and-chapter lines read as figure lines
+    units = build_units(ScoredChunk(chunk, 1.0, 1), stream([lines]), stream([lines]))
+    assert not [u for u in units if u.kind == "data"]
+    # a figure's lines still are one
+    fig = Chunk("fig", "d.txt", "Beschäftigte nach Branche\n\nMedizintechnik 2019 24.000\n\nBiotechnologie 2019 6.500\n\nPharma 2019 14.300",
+                lang="de")
+    flines = lines_of(fig, sentence_spans(fig.text, "de"), frozenset())
+    assert [u.kind for u in build_units(ScoredChunk(fig, 1.0, 1), stream([flines]), stream([flines]))].count("data") == 1

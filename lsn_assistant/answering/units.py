@@ -5,8 +5,8 @@ lead-in and every item, read on into the neighbouring passage of the same
 document where the chunk boundary cuts it); the numbered sub-headings of a
 section ("1. …" to "6. …"); a label and its value ("Ziel: …"); the lines of a
 figure or a table; an entry (one line of an abbreviations list or an
-imprint, ``Chunk.kind == "entry"``). Running headers, page furniture, bare
-headings and fragments are never units of their own.
+imprint, ``Chunk.kind == "entry"``). Running headers, page furniture, tables of
+contents, bare headings and fragments are never units of their own.
 
 Pure layout: nothing here knows a question.
 """
@@ -35,6 +35,9 @@ _LABEL_NUMBER = re.compile(
     r"^\W*((Abb|Abbildung|Fig|Figure|Tab|Tabelle|Table|Kapitel|Chapter)\.?\s*)?[\d.]*\d[.:)]?\s(?!\s*%)", re.IGNORECASE
 )
 _DIGIT = re.compile(r"\d")
+# a line of a table of contents: a page number, then a chapter number and its
+# title ("16 2 Die Einbettung von …", "45 8 Review-Prozess")
+_TOC_LINE = re.compile(r"^\d{1,3}\s+\d{1,2}(?:\.\d{1,2})*\.?\s+[A-ZÄÖÜ]")
 
 
 def display(quote: str) -> str:
@@ -252,12 +255,20 @@ def build_units(hit: ScoredChunk, lines: list[Line], wide: list[Line]) -> list[U
                 run.append(lines[j])
                 j += 1
             lead = [lines[i - 1]] if i > 0 and lines[i - 1].cls in ("heading", "label", "sentence") else []
-            if touches(run):
+            if touches(run) and not _is_contents(run):
                 out.append(Unit("data", _merge(lead + run), hit, lead=len(lead), items=tuple(display(x.text) for x in run)))
         i += 1
     out.extend(_paragraphs(hit, lines, touches))
     out.extend(_headings(hit, wide))
     return out
+
+
+def _is_contents(run: list[Line]) -> bool:
+    """A run of figure lines that is (a piece of) a table of contents
+    (navigation, never an answer): at least half of its lines are
+    page-and-chapter entries."""
+    toc = sum(bool(_TOC_LINE.match(x.text)) for x in run)
+    return toc > 0 and 2 * toc >= len(run)
 
 
 def _paragraphs(hit: ScoredChunk, lines: list[Line], touches) -> list[Unit]:
