@@ -32,12 +32,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from eval.metrics import doc_key, quote_in_chunk  # noqa: E402
+from eval.runner import answer_words  # noqa: E402
 from eval.testset import fold, load_testset  # noqa: E402
 from lsn_assistant import Assistant  # noqa: E402
 from lsn_assistant.answering import FEATURES, Scorer, Thresholds  # noqa: E402
 from lsn_assistant.answering.features import QUESTION_FEATURES, question_features  # noqa: E402
 from lsn_assistant.answering.scorer import MODEL_PATH  # noqa: E402
 from lsn_assistant.answering.select import missing_types, select  # noqa: E402
+from lsn_assistant.answering.wording import compose  # noqa: E402
 from lsn_assistant.conversation import parse_history  # noqa: E402
 
 W_UNANSWERABLE = 0.3  # weight of an unanswerable question abstaining, against key-fact recall
@@ -48,6 +50,7 @@ MAX_WORDS = 80
 STAGE2_CANDIDATES = 20  # selection thresholds tried again with each abstention rule
 TYPE_RULE_SLACK = 0.01  # held-out objective the answer-type abstention rule may cost and still be kept
 PASSAGES = (6, 10, 15, 20)  # sizes of the retrieved pool the answer draws from, tried in turn
+PASSAGES_SLACK = 0.01  # held-out objective a larger pool must gain over a smaller one to be kept
 
 
 LIST_KINDS = ("list", "headings", "data")
@@ -96,7 +99,8 @@ def collect(assistant: Assistant, paths: list[Path], passages: int):
             facts = list(q.key_facts) if LABEL_KEY_FACTS else []
             y = np.array([positive(u, evidence, facts, list(q.key_facts)) for u in units], dtype=int)
             out.append({"id": q.id, "answerable": q.answerable, "key_facts": list(q.key_facts), "units": units,
-                        "x": x, "y": y, "listy": ctx.listy, "ctx": ctx, "top_fused": hits[0].score if hits else 0.0})
+                        "x": x, "y": y, "listy": ctx.listy, "ctx": ctx, "top_fused": hits[0].score if hits else 0.0,
+                        "composed": {}})
     return out
 
 
@@ -108,13 +112,19 @@ def simulate(data, probs: list[np.ndarray], th: Thresholds, qprobs: np.ndarray |
         chosen = select(d["units"], th, d["listy"], d["ctx"].parts)
         if (qprobs is not None and qprobs[k] < th.abstain) or missing_types(d["units"], d["ctx"], th.type_top):
             chosen = []
-        text = fold("\n".join(u.text for u in chosen))
+        # the answer as the user reads it and `lsn eval` counts it (framing,
+        # bullets; markers left out), composed once per distinct choice
+        key = tuple(id(u) for u in chosen)
+        if key not in d["composed"]:
+            shown = compose(chosen, d["ctx"].lang, d["listy"])[0] if chosen else ""
+            d["composed"][key] = (fold(shown), answer_words(shown))
+        text, n_words = d["composed"][key]
         if d["answerable"]:
             abst_a.append(not chosen)
             facts = d["key_facts"]
             recall.append(sum(fold(f) in text for f in facts) / len(facts) if facts and chosen else (0.0 if facts else 1.0))
             if chosen:
-                words.append(sum(u.words for u in chosen))
+                words.append(n_words)
         else:
             abst_u.append(not chosen)
     m = lambda v: float(np.mean(v)) if v else 0.0  # noqa: E731
@@ -160,7 +170,7 @@ def fit_at(assistant: Assistant, testsets: list[Path], passages: int, folds: int
     for d in data:
         probs.append(oof[at : at + len(d["x"])])
         at += len(d["x"])
-    grid = itertools.product((0.02, 0.05, 0.1, 0.2), (0.05, 0.1, 0.2), (0.2, 0.3, 0.5), (2, 3, 4),
+    grid = itertools.product((0.02, 0.03, 0.05, 0.07, 0.1, 0.2), (0.05, 0.1, 0.2), (0.2, 0.3, 0.5), (2, 3, 4),
                              (0.2, 0.3, 0.5, 1.01), (0, 1, 2), (3, 5))
     scored = []
     for a, s, r, n, la, pp, nl in grid:
@@ -226,7 +236,10 @@ def main() -> None:
     fits = [fit_at(assistant, args.testsets, p, args.folds) for p in args.passages]
     for f in fits:
         print(f"passages={f['passages']}: held out {f['res']}", file=sys.stderr)
-    best = max(fits, key=lambda f: f["res"]["objective"])
+    # the smallest pool within PASSAGES_SLACK of the best held out: a larger
+    # pool costs time on every answer and must earn it
+    top = max(f["res"]["objective"] for f in fits)
+    best = min((f for f in fits if f["res"]["objective"] >= top - PASSAGES_SLACK), key=lambda f: f["passages"])
     th, res, sc, final, qs, qfinal = best["th"], best["res"], best["sc"], best["final"], best["qs"], best["qfinal"]
     digest = hashlib.sha256()
     for p in args.testsets:
