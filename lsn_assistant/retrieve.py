@@ -187,6 +187,7 @@ class QueryPlan:
     # stems of what it spells out that the documents abbreviate -> the abbreviation's
     # stems ("lif", "scienc", "nord" -> "lsn"): a passage writing the abbreviation says them
     aliases: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    variant: "QueryPlan | None" = None  # the question in the documents' abbreviations, as searched too
     vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def vector(self, embedder: str, threads: int = 2) -> np.ndarray:
@@ -385,6 +386,7 @@ class Retriever:
             # The documents define abbreviations and then write them: the
             # question as it would read in their words ranks too.
             vplan = self.plan(variant, index=ix)
+            plan.variant = vplan
             for emb in self.store.embedders:
                 lists[f"dense_{emb}{ALIAS}"] = self.dense_ranking(emb, vplan, n, where, index=ix)
             lists[f"bm25{ALIAS}"] = self.lexical_ranking(vplan.terms, n, mask, vplan)

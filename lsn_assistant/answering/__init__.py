@@ -172,10 +172,11 @@ class Answerer:
         todo = [c for c in chunks if c.chunk_id not in cache]
         if todo:
             found, _ = self.vectors["e5"].get(todo)
-            for c, (spans, vecs) in zip(todo, found):
+            found_use, _ = self.vectors["use"].get(todo)
+            for c, (spans, vecs), (_, use) in zip(todo, found, found_use):
                 lines = lines_of(c, list(spans), furniture)
                 stems = [frozenset(analyze(ln.text, c.lang or "de")) for ln in lines]
-                cache[c.chunk_id] = (lines, np.asarray(vecs, dtype=np.float32), stems)
+                cache[c.chunk_id] = (lines, np.asarray(vecs, dtype=np.float32), stems, np.asarray(use, dtype=np.float32))
         return {c.chunk_id: cache[c.chunk_id] for c in chunks}
 
     def units(self, hits: list[ScoredChunk], index) -> tuple[list[Unit], dict]:
@@ -256,22 +257,31 @@ class Answerer:
         index = query.plan.index
         units, lines = self.units(hits, index)
         ctx = self.context(query)
-        cos, stems, near = [], [], []
+        # the question's vectors (embedded by retrieval's lists already), and
+        # those of its variant in the documents' abbreviations when it has one:
+        # a sentence is as close as it is to the nearer of the two
+        variant = getattr(query.plan, "variant", None)
+        qvecs = np.stack([query.qvec] + ([variant.vector("e5")] if variant is not None else []))
+        uvecs = np.stack([query.plan.vector("use")] + ([variant.vector("use")] if variant is not None else []))
+        cos, use_cos, stems, near = [], [], [], []
         for u in units:
-            cs, st = [], set()
+            cs, us, st = [], [], set()
             for part in u.parts:
-                _, vecs, line_stems = lines[part.chunk.chunk_id]
+                _, vecs, line_stems, use = lines[part.chunk.chunk_id]
                 for i in part.lines:
                     if i < len(vecs):
-                        cs.append(float(np.dot(vecs[i], query.qvec)))
+                        cs.append(float((qvecs @ vecs[i]).max()))
                         st |= line_stems[i]
+                    if i < len(use):
+                        us.append(float((uvecs @ use[i]).max()))
             first, last = u.parts[0], u.parts[-1]
             around = [(first.chunk.chunk_id, first.lines[0] - 1), (last.chunk.chunk_id, last.lines[-1] + 1)]
-            near.append(max((float(np.dot(lines[cid][1][i], query.qvec)) for cid, i in around
+            near.append(max((float((qvecs @ lines[cid][1][i]).max()) for cid, i in around
                              if 0 <= i < len(lines[cid][1])), default=0.0))
             cos.append(np.asarray(cs))
+            use_cos.append(np.asarray(us))
             stems.append(frozenset(st))
-        x = featurize(units, cos, stems, ctx, near)
+        x = featurize(units, cos, stems, ctx, near, use_cos)
         return units, x, ctx
 
     # ---- the whole thing

@@ -44,7 +44,7 @@ _COUNT_WORDS = {
 
 FEATURES = (
     "cos", "cos_mean", "cos_z", "cos_gap", "cos_rank", "lex", "lex_gap", "lex_rank", "combo_rank", "best_in_passage",
-    "rare_match", "plain_share", "neighbour_cos_z", "passage_best_z", "rank_dense", "rank_use", "rank_bm25", "rank_inv", "score_ratio",
+    "use_cos", "use_z", "use_rank", "rare_match", "plain_share", "neighbour_cos_z", "passage_best_z", "rank_dense", "rank_use", "rank_bm25", "rank_inv", "score_ratio",
     *(f"kind_{k}" for k in KINDS),
     "log_words", "n_parts", "wants_type", "typed", "wants_missing", "list_q", "list_q_x_list", "list_q_x_single",
     "count_named", "items_match_count", "same_lang", "first_in_passage", "refers_back", "noise", "question_like", "unknown_share",
@@ -108,10 +108,12 @@ def lexical_share(matched: tuple[set[str], set[str]], ctx: QuestionContext) -> f
 
 
 def featurize(units: list[Unit], cos: list[np.ndarray], stems: list[frozenset[str]], ctx: QuestionContext,
-              neighbour_cos: list[float] | None = None) -> np.ndarray:
+              neighbour_cos: list[float] | None = None, use_cos: list[np.ndarray] | None = None) -> np.ndarray:
     """The feature matrix (units x FEATURES); also kept on each unit.
     ``neighbour_cos``: per unit, the best cosine of the sentence just before
-    or after it in its passage (an answer often follows a relevant lead)."""
+    or after it in its passage (an answer often follows a relevant lead);
+    ``use_cos``: per unit, the multilingual USE cosines of its sentences (a
+    second encoder's view of the same pairs)."""
     if not units:
         return np.zeros((0, len(FEATURES)))
     cmax = np.array([float(c.max()) if len(c) else 0.0 for c in cos])
@@ -123,6 +125,9 @@ def featurize(units: list[Unit], cos: list[np.ndarray], stems: list[frozenset[st
     top_score = max(u.hit.score for u in units) or 1.0
     z = (cmax - cmax.mean()) / sd + lex
     cos_rank = _ranks(cmax)
+    umax = np.array([float(c.max()) if len(c) else 0.0 for c in use_cos]) if use_cos is not None else np.zeros(len(units))
+    usd = float(umax.std()) or 1.0
+    use_rank = _ranks(umax)
     lex_rank = _ranks(lex)
     combo_rank = _ranks(z)
     best_here: dict[str, float] = {}
@@ -150,6 +155,9 @@ def featurize(units: list[Unit], cos: list[np.ndarray], stems: list[frozenset[st
             "lex_rank": 1.0 / lex_rank[k],
             "combo_rank": 1.0 / combo_rank[k],
             "best_in_passage": float(z[k] >= best_here[u.hit.chunk.chunk_id]),
+            "use_cos": float(umax[k]),
+            "use_z": float((umax[k] - umax.mean()) / usd),
+            "use_rank": 1.0 / use_rank[k],
             "rare_match": max(matched, default=0.0) / top_w,
             "plain_share": len(matched) / max(1, len(ctx.own)),
             "neighbour_cos_z": (neighbour_cos[k] - centre[u.lang]) / sd if neighbour_cos[k] else -3.0,
