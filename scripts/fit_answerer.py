@@ -170,7 +170,7 @@ def fit_at(assistant: Assistant, testsets: list[Path], passages: int, folds: int
     for d in data:
         probs.append(oof[at : at + len(d["x"])])
         at += len(d["x"])
-    grid = itertools.product((0.02, 0.03, 0.05, 0.07, 0.1, 0.2), (0.05, 0.1, 0.2), (0.2, 0.3, 0.5), (2, 3, 4),
+    grid = itertools.product((0.02, 0.05, 0.1, 0.2), (0.05, 0.1, 0.2), (0.2, 0.3, 0.5), (2, 3, 4),
                              (0.2, 0.3, 0.5, 1.01), (0, 1, 2), (3, 5))
     scored = []
     for a, s, r, n, la, pp, nl in grid:
