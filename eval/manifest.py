@@ -1,9 +1,9 @@
 """What a run evaluated, so two runs can be told apart and a run reproduced.
 
 ``build_manifest`` records the git commit (and whether the tree had changes),
-a hash of the settings, the fitted retrieval parameters (with the sha256 of
-their file) and the answer parameters with the sha256 of the fitted answer
-model (secrets left out), fingerprints
+a hash of the settings (the answer's operator knob among them), the fitted
+retrieval parameters (with the sha256 of their file) and the sha256 of the
+fitted answer model (secrets left out), fingerprints
 of the index (its chunk ids: content hashes) and of the corpus folder (file
 names and bytes), a hash of each test set, package versions, the run's
 options, the bootstrap seed, the judge (model and prompts) and the wall time.
@@ -11,7 +11,6 @@ options, the bootstrap seed, the judge (model and prompts) and the wall time.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -69,16 +68,16 @@ def git_state(root: Path = REPO) -> dict[str, Any]:
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
-def settings_record(settings: Any, params: Any = None, retrieval: Any = None) -> dict[str, Any]:
-    """The settings (secrets left out), the fitted retrieval parameters
-    (``fitted.FittedRetrieval``: values and the file's sha256) and the answer
-    parameters, and their hash."""
+def settings_record(settings: Any, answers: bool = False, retrieval: Any = None) -> dict[str, Any]:
+    """The settings (secrets left out, the answer's operator knob among them),
+    the fitted retrieval parameters (``fitted.FittedRetrieval``: values and the
+    file's sha256), with ``answers`` the fitted answer model's sha256, and their
+    hash."""
     values = {k: v for k, v in settings.model_dump(mode="json").items() if k not in SECRETS}
     record: dict[str, Any] = {"settings": values}
     if retrieval is not None:
         record["retrieval_params"] = {**retrieval.to_parameters(), "sha256": retrieval.sha256}
-    if params is not None:
-        record["answer_params"] = dataclasses.asdict(params)
+    if answers:
         if ANSWER_MODEL.exists():  # the fitted answer scorer and thresholds (scripts/fit_answerer.py)
             record["answer_model_sha256"] = _sha256(ANSWER_MODEL.read_bytes())
     record["hash"] = _sha256(json.dumps(record, sort_keys=True, default=str).encode())[:16]
@@ -138,7 +137,7 @@ def build_manifest(
         "created": created.isoformat(timespec="seconds"),
         "git": git,
         "settings": settings_record(
-            settings, getattr(assistant.answerer, "params", None), getattr(assistant.retriever, "params", None)
+            settings, hasattr(assistant, "answerer"), getattr(assistant.retriever, "params", None)
         ),
         "index": index_fingerprint(assistant.retriever.chunks),
         "corpus": corpus_fingerprint(settings.corpus_dir),

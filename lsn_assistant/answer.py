@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from .answering import LABELS, Answerer, Params, Query, SentenceVectors, display, is_list_question, labels
+from .answering import LABELS, Answerer, Query, SentenceVectors, display, is_list_question, labels
 from .answering.question import answer_types, counted_words, is_contact_line, question_parts, typed_match
 
 __all__ = [
-    "Answerer", "Params", "Query", "SentenceVectors", "LABELS", "labels", "display", "is_list_question",
+    "Answerer", "Query", "SentenceVectors", "LABELS", "labels", "display", "is_list_question",
     "answer_types", "counted_words", "is_contact_line", "question_parts", "typed_match",
 ]

@@ -70,6 +70,15 @@ class Settings(BaseSettings):
         "(parallel EN/DE paragraphs score 0.81-0.9, unrelated passages at most 0.82)",
     )
 
+    # --- answers (the fitted scorer and thresholds: lsn_assistant/data/answer-model.json)
+    answer_max_unknown: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Abstain when this share of a question's content words occurs nowhere in the index "
+        "(an off-topic guard; the train split holds no such question to fit it on)",
+    )
+
     # --- service
     host: str = "127.0.0.1"
     port: int = 8000

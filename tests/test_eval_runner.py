@@ -10,7 +10,6 @@ Ranking gains: binary relevance, DCG = sum over relevant ranks r of 1/log2(r+1).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from pathlib import Path
@@ -22,7 +21,7 @@ from conftest import clean_settings
 from eval.runner import FORMAT, load_questions, run_eval
 from eval.stats import bootstrap_ci
 from eval.testset import TestsetError
-from lsn_assistant.answer import Params, labels
+from lsn_assistant.answer import labels
 from lsn_assistant.errors import IndexEmpty
 from lsn_assistant.types import Answer, Chunk, Citation, ScoredChunk
 
@@ -102,7 +101,7 @@ class ScriptedAssistant:
     def __init__(self, settings):
         self.settings = settings
         self.retriever = SimpleNamespace(size=len(CHUNKS), chunks=list(CHUNKS.values()))
-        self.answerer = SimpleNamespace(params=Params())
+        self.answerer = SimpleNamespace()
         self.questions = {t["question"]: t["id"] for t in TESTSET}
 
     def warm_up(self):
@@ -276,7 +275,7 @@ def test_run_is_json_with_a_manifest(run, tmp_path):
     (entry,) = m["testsets"]
     assert entry["questions"] == 6 and len(entry["sha256"]) == 64
     assert len(m["settings"]["hash"]) == 16 and "llm_api_key" not in m["settings"]["settings"]
-    assert m["settings"]["answer_params"] == dataclasses.asdict(Params()) and len(m["settings"]["answer_model_sha256"]) == 64
+    assert m["settings"]["settings"]["answer_max_unknown"] == 0.5 and len(m["settings"]["answer_model_sha256"]) == 64
     assert m["options"] == {"k": 10, "answers": True, "judge": False} and m["judge"] is None
     assert m["packages"]["ir-measures"] and m["seconds"] >= 0
     assert "commit" in m["git"] and m["name"].startswith(m["created"][:4])

@@ -42,21 +42,16 @@ from .units import Line, Part, Unit, build_units, display, furniture_lines, line
 from .wording import LABELS, compose, labels
 
 __all__ = [
-    "Answerer", "Params", "Query", "SentenceVectors", "labels", "LABELS", "display", "is_list_question",
+    "Answerer", "Query", "SentenceVectors", "labels", "LABELS", "display", "is_list_question",
     "answer_types", "question_parts", "Scorer", "Thresholds", "FEATURES",
 ]
 
 
-@dataclass
-class Params:
-    """Operator knobs of the extractive answer (fitted ones are in the model file)."""
-
-    around: int = 1  # neighbouring passages read for a list the chunk boundary cuts
-    wide: int = 4  # neighbouring passages read for numbered sub-headings
-    # Off-topic guard, not fitted (the train split holds no question about things
-    # the documents never mention): abstain when this share of the question's
-    # content words occurs nowhere in the index ("Wie backe ich Brot?").
-    max_unknown: float = 0.5
+# How far the layout reader looks from a retrieved passage (method constants;
+# the operator's knob is Settings.answer_max_unknown, the fitted ones are in the
+# model file):
+AROUND = 1  # neighbouring passages read for a list the chunk boundary cuts
+WIDE = 4  # neighbouring passages read for numbered sub-headings
 
 
 @dataclass(frozen=True)
@@ -74,10 +69,8 @@ class Query:
 class Answerer:
     """The extractive answerer: ``run(query, hits) -> Answer``."""
 
-    def __init__(self, settings: Settings, params: Params | None = None, cache_dir: Path | None | str = "default",
-                 scorer: Scorer | None = None):
+    def __init__(self, settings: Settings, cache_dir: Path | None | str = "default", scorer: Scorer | None = None):
         self.settings = settings
-        self.params = params or Params()
         if cache_dir == "default":
             cache_dir = Path(settings.data_dir) / "cache"
         self.vectors = {name: SentenceVectors(settings, cache_dir, name) for name in ("e5", "use")}
@@ -183,7 +176,6 @@ class Answerer:
         """The candidate units of ``hits`` (best-ranked first, each quoted once)
         and the lines (with vectors and stems) of every chunk they touch."""
         _, order, at, _ = self._layout(index)
-        p = self.params
         need: dict[str, Chunk] = {}
         plan: list[tuple[ScoredChunk, list[Chunk], list[Chunk]]] = []
         for h in hits:
@@ -193,8 +185,8 @@ class Answerer:
             else:
                 doc, i = at[c.chunk_id]
                 cs = order[doc]
-                near = cs[max(0, i - p.around): i + p.around + 1]
-                wide = cs[max(0, i - p.wide): i + p.wide + 1]
+                near = cs[max(0, i - AROUND): i + AROUND + 1]
+                wide = cs[max(0, i - WIDE): i + WIDE + 1]
             plan.append((h, near, wide))
             for x in wide:
                 need[x.chunk_id] = x
@@ -299,7 +291,7 @@ class Answerer:
         answerable = self.scorer.answerable(question_features(units, probs, ctx, hits[0].score if hits else 0.0))
         th = self.scorer.thresholds
         missing = missing_types(units, ctx, th.type_top)
-        off_topic = ctx.unknown >= self.params.max_unknown
+        off_topic = ctx.unknown >= self.settings.answer_max_unknown
         chosen = [] if answerable < th.abstain or missing or off_topic else select(units, th, ctx.listy, ctx.parts)
         best = max(units, key=lambda u: u.prob) if units else None
         evidence = {
