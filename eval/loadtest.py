@@ -133,7 +133,7 @@ def serve(settings: Settings, ui: bool = True, timeout: float = 300,
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(proc, url, timeout, log.name)
+        wait_ready(proc, url, timeout, log.name)
         yield {"url": url, "pid": proc.pid, "startup_s": round(time.perf_counter() - t, 2)}
     finally:
         proc.terminate()
@@ -146,7 +146,9 @@ def serve(settings: Settings, ui: bool = True, timeout: float = 300,
         os.unlink(log.name)
 
 
-def _wait_ready(proc: subprocess.Popen, url: str, timeout: float, log: str) -> None:
+def wait_ready(proc: subprocess.Popen, url: str, timeout: float, log: str) -> None:
+    """Until ``lsn serve`` at ``url`` answers /health; a RuntimeError with the
+    tail of its log when it exits or does not answer within ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from eval.loadtest import wait_ready
 from lsn_assistant.config import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -132,24 +133,6 @@ def chroma_server(tmp_path):
 LSN = Path(sys.executable).parent / "lsn"
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 180) -> None:
-    """Until ``lsn serve`` at ``url`` answers /health (the test fails, with
-    the server's log, when it exits or does not answer in time)."""
-    import httpx
-
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"lsn serve exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"lsn serve did not answer /health within {seconds:.0f} s:\n{log.read_text()[-3000:]}")
-
-
 @contextmanager
 def lsn_serve(root: Path, env: dict, seconds: float = 180, args: tuple[str, ...] = ()) -> Iterator[str]:
     """`lsn serve` (API and UI) in ``root`` with ``env`` on a free loopback
@@ -161,7 +144,10 @@ def lsn_serve(root: Path, env: dict, seconds: float = 180, args: tuple[str, ...]
         proc = subprocess.Popen([str(LSN), "serve", *args, "--port", str(port)], cwd=root, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, proc, log, seconds)
+        try:
+            wait_ready(proc, url, seconds, str(log))  # eval's: the load test waits the same way
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
         yield url
     finally:
         stop(proc)

@@ -391,7 +391,7 @@ def health(url: str) -> dict:
 def lsn_serve(settings, log: Path, extra: dict[str, str]):
     """A real `lsn serve` (killed by the test, or terminated after it)."""
     from eval.bench import settings_env
-    from eval.loadtest import _wait_ready
+    from eval.loadtest import wait_ready
 
     port = free_port()
     env = {**settings_env(settings), "LSN_UI": "false", **extra}
@@ -399,7 +399,7 @@ def lsn_serve(settings, log: Path, extra: dict[str, str]):
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
     try:
-        _wait_ready(proc, f"http://127.0.0.1:{port}", 600, str(log))
+        wait_ready(proc, f"http://127.0.0.1:{port}", 600, str(log))
         yield proc, f"http://127.0.0.1:{port}"
     finally:
         if proc.poll() is None:
