@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lsn_assistant.answering import Scorer, Thresholds
+from lsn_assistant.answering import ChunkLines, Scorer, Thresholds
 from lsn_assistant.answering.features import FEATURES, QuestionContext
 from lsn_assistant.answering.question import answer_types, typed_match
 from lsn_assistant.answering.scorer import MODEL_PATH
@@ -216,7 +216,7 @@ def test_a_list_whose_bullet_glyphs_the_cleaner_replaced_is_kept_in_verbatim_par
     (lst,) = [u for u in units_for(a) if u.kind == "list"]
     sources = SourceTexts(tmp_path)
     assert not all(sources.holds(p.chunk.doc, p.quote) for p in lst.parts)
-    parts = Answerer._verbatim_parts(SimpleNamespace(sources=sources), lst, {a.chunk_id: (lines(a), None, None)})
+    parts = Answerer._verbatim_parts(SimpleNamespace(sources=sources), lst, {a.chunk_id: ChunkLines(lines(a), None, None, None)})
     assert parts is not None and all(sources.holds(p.chunk.doc, p.quote) for p in parts)
     quoted = " ".join(p.quote for p in parts)
     assert "Ansiedlung" in quoted and "Qualifizierung" in quoted and "zunehmen" not in quoted
@@ -227,7 +227,7 @@ def test_a_list_whose_bullet_glyphs_the_cleaner_replaced_is_kept_in_verbatim_par
     # a sentence the cleaner spliced is no quote: a lead-in (or a sentence unit) that is not verbatim drops the unit
     b = chunk("Vier Bereiche sind relevant, so zunehmen:\n- Qualifizierung;\n- Ansiedlung.", 1)
     (lst_b,) = [u for u in units_for(b) if u.kind == "list"]
-    assert Answerer._verbatim_parts(SimpleNamespace(sources=sources), lst_b, {b.chunk_id: (lines(b), None, None)}) is None
+    assert Answerer._verbatim_parts(SimpleNamespace(sources=sources), lst_b, {b.chunk_id: ChunkLines(lines(b), None, None, None)}) is None
 
 
 def test_fitting_labels_a_list_stating_the_key_facts_positive():

@@ -24,6 +24,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ import numpy as np
 from ..config import Settings
 from ..conversation import content_words
 from ..lexical import analyze
+from ..retrieve import QueryPlan
 from ..translate import Lexicon
 from ..types import Answer, Chunk, ScoredChunk
 from .corpus import LexicalStats, SentenceVectors, SourceTexts
@@ -42,9 +44,19 @@ from .units import Line, Part, Unit, build_units, display, furniture_lines, line
 from .wording import LABELS, compose, labels
 
 __all__ = [
-    "Answerer", "Query", "SentenceVectors", "labels", "LABELS", "display", "is_list_question",
+    "Answerer", "ChunkLines", "Query", "SentenceVectors", "labels", "LABELS", "display", "is_list_question",
     "answer_types", "question_parts", "Scorer", "Thresholds", "FEATURES",
 ]
+
+
+class ChunkLines(NamedTuple):
+    """A chunk's lines as the units read them, each line's vectors and stems
+    by its index (cached per index generation)."""
+
+    lines: list[Line]
+    e5: np.ndarray  # e5 passage vector per line
+    stems: list[frozenset[str]]
+    use: np.ndarray  # multilingual USE vector per line
 
 
 # How far the layout reader looks from a retrieved passage (method constants;
@@ -61,7 +73,7 @@ class Query:
     question: str  # the words that decide the kind of answer (a follow-up: its own)
     text: str  # what was searched
     lang: str
-    plan: object  # retrieve.QueryPlan: stems, translation, index generation
+    plan: QueryPlan  # stems, translation, abbreviation variant, index generation
     qvec: np.ndarray  # e5 query vector
     mentioned: frozenset[str] = frozenset()  # documents the question names
 
@@ -156,11 +168,11 @@ class Answerer:
         ix = query.plan.index
         return QuestionContext.make(query.question, query.lang, own, trans, query.qvec, self.title_words(ix),
                                     Lexicon.default(), self.unknown_share(query.text, query.lang, ix),
-                                    getattr(query.plan, "aliases", None))
+                                    query.plan.aliases)
 
     # ---- units
 
-    def _lines(self, chunks: list[Chunk], index) -> dict[str, tuple[list[Line], np.ndarray]]:
+    def _lines(self, chunks: list[Chunk], index) -> dict[str, ChunkLines]:
         furniture, _, _, cache = self._layout(index)
         todo = [c for c in chunks if c.chunk_id not in cache]
         if todo:
@@ -169,7 +181,8 @@ class Answerer:
             for c, (spans, vecs), (_, use) in zip(todo, found, found_use):
                 lines = lines_of(c, list(spans), furniture)
                 stems = [frozenset(analyze(ln.text, c.lang or "de")) for ln in lines]
-                cache[c.chunk_id] = (lines, np.asarray(vecs, dtype=np.float32), stems, np.asarray(use, dtype=np.float32))
+                cache[c.chunk_id] = ChunkLines(lines, np.asarray(vecs, dtype=np.float32), stems,
+                                               np.asarray(use, dtype=np.float32))
         return {c.chunk_id: cache[c.chunk_id] for c in chunks}
 
     def units(self, hits: list[ScoredChunk], index) -> tuple[list[Unit], dict]:
@@ -194,8 +207,8 @@ class Answerer:
         out: list[Unit] = []
         seen: set[str] = set()
         for h, near, wide in plan:
-            near_lines = stream([lines[c.chunk_id][0] for c in near])
-            wide_lines = stream([lines[c.chunk_id][0] for c in wide])
+            near_lines = stream([lines[c.chunk_id].lines for c in near])
+            wide_lines = stream([lines[c.chunk_id].lines for c in wide])
             for u in build_units(h, near_lines, wide_lines):
                 key = u.key
                 if not key or key in seen:
@@ -222,7 +235,7 @@ class Answerer:
             if self.sources.holds(part.chunk.doc, part.quote):
                 out.append(part)
                 continue
-            chunk_lines = lines[part.chunk.chunk_id][0]
+            chunk_lines = lines[part.chunk.chunk_id].lines
             run: Part | None = None
             for i in part.lines:
                 ln = chunk_lines[i]
@@ -252,14 +265,14 @@ class Answerer:
         # the question's vectors (embedded by retrieval's lists already), and
         # those of its variant in the documents' abbreviations when it has one:
         # a sentence is as close as it is to the nearer of the two
-        variant = getattr(query.plan, "variant", None)
+        variant = query.plan.variant
         qvecs = np.stack([query.qvec] + ([variant.vector("e5")] if variant is not None else []))
         uvecs = np.stack([query.plan.vector("use")] + ([variant.vector("use")] if variant is not None else []))
         cos, use_cos, stems, near = [], [], [], []
         for u in units:
             cs, us, st = [], [], set()
             for part in u.parts:
-                _, vecs, line_stems, use = lines[part.chunk.chunk_id]
+                _, vecs, line_stems, use = lines[part.chunk.chunk_id]  # a ChunkLines
                 for i in part.lines:
                     if i < len(vecs):
                         cs.append(float((qvecs @ vecs[i]).max()))
@@ -268,8 +281,8 @@ class Answerer:
                         us.append(float((uvecs @ use[i]).max()))
             first, last = u.parts[0], u.parts[-1]
             around = [(first.chunk.chunk_id, first.lines[0] - 1), (last.chunk.chunk_id, last.lines[-1] + 1)]
-            near.append(max((float((qvecs @ lines[cid][1][i]).max()) for cid, i in around
-                             if 0 <= i < len(lines[cid][1])), default=0.0))
+            near.append(max((float((qvecs @ lines[cid].e5[i]).max()) for cid, i in around
+                             if 0 <= i < len(lines[cid].e5)), default=0.0))
             cos.append(np.asarray(cs))
             use_cos.append(np.asarray(us))
             stems.append(frozenset(st))
