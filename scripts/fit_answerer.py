@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from eval.metrics import doc_key, quote_in_chunk  # noqa: E402
+from eval.metrics import doc_key, key_fact_recall, quote_in_chunk  # noqa: E402
 from eval.runner import answer_words  # noqa: E402
 from eval.testset import fold, load_testset  # noqa: E402
 from lsn_assistant import Assistant  # noqa: E402
@@ -100,7 +100,8 @@ def collect(assistant: Assistant, paths: list[Path], passages: int):
             y = np.array([positive(u, evidence, facts, list(q.key_facts)) for u in units], dtype=int)
             out.append({"id": q.id, "answerable": q.answerable, "key_facts": list(q.key_facts), "units": units,
                         "x": x, "y": y, "listy": ctx.listy, "ctx": ctx, "top_fused": hits[0].score if hits else 0.0,
-                        "composed": {}})
+                        "composed": {},
+                        "pool_facts": key_fact_recall(q.key_facts, [h.chunk.text for h in hits]) if q.answerable else None})
     return out
 
 
@@ -147,7 +148,10 @@ def fit_at(assistant: Assistant, testsets: list[Path], passages: int, folds: int
     x = np.vstack([d["x"] for d in data if len(d["x"])])
     y = np.concatenate([d["y"] for d in data if len(d["x"])])
     groups = np.concatenate([[i] * len(d["x"]) for i, d in enumerate(data) if len(d["x"])])
-    print(f"passages={passages}: {len(data)} questions, {len(y)} units, {int(y.sum())} positive", file=sys.stderr)
+    pool = [d["pool_facts"] for d in data if d["pool_facts"] is not None]
+    pool_facts = round(float(np.mean(pool)), 4) if pool else 0.0  # the material the answer has
+    print(f"passages={passages}: {len(data)} questions, {len(y)} units, {int(y.sum())} positive, "
+          f"key facts in the passages {pool_facts}", file=sys.stderr)
 
     def model(c: float):
         return LogisticRegression(C=c, max_iter=2000)
@@ -219,7 +223,7 @@ def fit_at(assistant: Assistant, testsets: list[Path], passages: int, folds: int
     final = model(c).fit(sc.transform(x), y)
     return {"passages": passages, "res": res, "th": th, "c": c, "auc": auc, "ll": ll, "q_auc": q_auc,
             "qs": qs, "qfinal": qfinal, "sc": sc, "final": final, "questions": len(data), "units": int(len(y)),
-            "positives": int(y.sum())}
+            "positives": int(y.sum()), "pool_facts": pool_facts}
 
 
 def main() -> None:
@@ -273,7 +277,7 @@ def main() -> None:
             "cv": {"folds": args.folds, "grouped_by": "question", "auc": round(best["auc"], 4),
                    "log_loss": round(best["ll"], 4)},
             "held_out_selection": res,
-            "passages_tried": {str(f["passages"]): f["res"] for f in fits},
+            "passages_tried": {str(f["passages"]): {**f["res"], "key_facts_in_passages": f["pool_facts"]} for f in fits},
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
