@@ -395,3 +395,18 @@ def test_a_table_of_contents_is_no_unit():
                 lang="de")
     flines = lines_of(fig, sentence_spans(fig.text, "de"), frozenset())
     assert [u.kind for u in build_units(ScoredChunk(fig, 1.0, 1), stream([flines]), stream([flines]))].count("data") == 1
+
+
+def test_a_count_is_near_its_thing_in_content_words_whatever_the_language():
+    """English says with more function words what German says with fewer; the
+    window counts content words, so the same distance holds in both."""
+    de_q, en_q = "Wie viele Mitglieder hat LSN?", "How many members does LSN have?"
+    counted = [{"mitglied", "member"}]
+    de = "Rund 250 Akteure aus Wissenschaft und Wirtschaft sind im Cluster als Mitglieder eingebunden."
+    en = "Around 250 stakeholders from science and industry are integrated in the cluster as members of LSN e.V."
+    assert typed_match(de, answer_types(de_q), de_q, counted, "de", window=6)
+    assert typed_match(en, answer_types(en_q), en_q, counted, "en", window=6)
+    # too far apart in content words, however few function words stand between
+    far = "Around 250 stakeholders, companies, hospitals, universities, institutes, foundations and investors: members."
+    assert not typed_match(far, answer_types(en_q), en_q, counted, "en", window=6)
+    assert typed_match(far, answer_types(en_q), en_q, counted, "en", window=8)

@@ -168,7 +168,7 @@ class Answerer:
         ix = query.plan.index
         return QuestionContext.make(query.question, query.lang, own, trans, query.qvec, self.title_words(ix),
                                     Lexicon.default(), self.unknown_share(query.text, query.lang, ix),
-                                    query.plan.aliases)
+                                    query.plan.aliases, self.scorer.thresholds.count_window)
 
     # ---- units
 

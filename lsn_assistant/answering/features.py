@@ -18,6 +18,7 @@ import numpy as np
 from ..lexical import analyze
 from .question import (
     _NUMBER_WORDS,
+    COUNT_WINDOW,
     _stem_in,
     answer_types,
     counted_words,
@@ -68,10 +69,11 @@ class QuestionContext:
     unknown: float = 0.0  # share of its content words the index never uses
     parts: int = 1  # things it asks for ("Wer leitet …, und wer sitzt … vor?": 2)
     aliases: dict = field(default_factory=dict)  # a stem -> the stems of the abbreviation that says it too
+    count_window: int = COUNT_WINDOW  # a count stands within this many content words of the counted thing
 
     @classmethod
     def make(cls, question: str, lang: str, own: dict, trans: dict, qvec: np.ndarray, title_words=frozenset(),
-             lexicon=None, unknown: float = 0.0, aliases=None) -> "QuestionContext":
+             lexicon=None, unknown: float = 0.0, aliases=None, count_window: int = COUNT_WINDOW) -> "QuestionContext":
         wants = answer_types(question)
         counted = []
         if "count" in wants:
@@ -90,7 +92,7 @@ class QuestionContext:
             elif re.fullmatch(r"[0-9]{1,2}", w) and 2 <= int(w) <= 20:  # ASCII digits: "³" is a digit too
                 named = int(w)
         return cls(question, lang, own, trans, qvec, wants, is_list_question(question), counted, named, title_words, unknown,
-                   min(3, question_parts(question)), dict(aliases or {}))
+                   min(3, question_parts(question)), dict(aliases or {}), count_window)
 
 
 def matched_terms(stems: frozenset[str], lang: str, ctx: QuestionContext) -> tuple[set[str], set[str]]:
@@ -142,7 +144,8 @@ def featurize(units: list[Unit], cos: list[np.ndarray], stems: list[frozenset[st
         text = u.text
         first = u.parts[0].quote.lstrip("„“\"'‚‘»«(")
         n_items = len(u.items)
-        typed = bool(ctx.wants) and typed_match(text, ctx.wants, ctx.question, ctx.counted, u.lang or "de", ctx.title_words)
+        typed = bool(ctx.wants) and typed_match(text, ctx.wants, ctx.question, ctx.counted, u.lang or "de", ctx.title_words,
+                                                  ctx.count_window)
         listy_unit = u.kind in ("list", "headings", "data")
         f = {
             "cos": c,

@@ -98,9 +98,10 @@ _LABEL = re.compile(
     r"^\W*((Abb|Abbildung|Fig|Figure|Tab|Tabelle|Table|Kapitel|Chapter)\.?\s*)?[\d.]*\d[.:)]?\s(?!\s*%)", re.IGNORECASE
 )
 _CONJ = {"und", "and", "oder", "or", "sowie"}
-# a count stands within this many words of the counted thing ("rund 250 Akteure aus
-# Wissenschaft und Wirtschaft im Cluster als Mitglieder")
-COUNT_WINDOW = 10
+# a count stands within this many content words of the counted thing ("rund 250
+# Akteure aus Wissenschaft und Wirtschaft im Cluster als Mitglieder": five); the
+# answer model's ``count_window``, fitted by scripts/fit_answerer.py, is used instead
+COUNT_WINDOW = 6
 
 
 def answer_types(question: str) -> set[str]:
@@ -210,9 +211,13 @@ def _stem_in(term: str, stems: frozenset[str]) -> bool:
 
 
 def typed_match(text: str, wants: set[str], question: str = "", counted: list[set[str]] | None = None,
-                lang: str = "de", name_words: frozenset[str] = frozenset()) -> bool:
+                lang: str = "de", name_words: frozenset[str] = frozenset(), window: int = COUNT_WINDOW) -> bool:
     """Whether a sentence holds something of the kind the question asks for
-    (any one of ``wants``). Numbers the question itself names do not count."""
+    (any one of ``wants``). Numbers the question itself names do not count;
+    a count must stand within ``window`` content words of the counted thing
+    (function words left out: English needs more of them than German to say
+    the same, "are integrated in the cluster as members" / "im Cluster als
+    Mitglieder")."""
     if not wants:
         return False
     q_tokens = {t.lower() for t in _TOKEN.findall(question)}
@@ -231,12 +236,17 @@ def typed_match(text: str, wants: set[str], question: str = "", counted: list[se
         if numbers and not counted:
             return True
         if numbers:
+            # each token's place among the content words (a function word takes none)
+            place, at = [], 0
+            for t in tokens:
+                place.append(at)
+                at += t.lower() not in STOPWORDS["de"] and t.lower() not in STOPWORDS["en"]
             for i, t in enumerate(tokens):
                 stems = analyze(t, lang)
                 if not stems:
                     continue
                 if any(_stem_match(stems[0], f) for forms in counted for f in forms):
-                    if any(abs(i - j) <= COUNT_WINDOW for j in numbers):
+                    if any(abs(place[i] - place[j]) <= window for j in numbers):
                         return True
     if "number" in wants and _numbers_in(_TOKEN.findall(_LABEL.sub("", text)), q_tokens, False):
         return True

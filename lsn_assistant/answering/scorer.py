@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import LSNError
 from .features import FEATURES, QUESTION_FEATURES
+from .question import COUNT_WINDOW
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "answer-model.json"
 
@@ -31,6 +32,7 @@ class Thresholds:
     max_list_units: int = 3  # units of a list question answered without a whole list
     abstain: float = 0.0  # the question model's P(the passages answer it) below which the answer abstains
     type_top: int = 0  # abstain when none of the best this many units holds the asked kind of thing (0: never)
+    count_window: int = COUNT_WINDOW  # content words between a count and the counted thing, at most
 
 
 @dataclass(frozen=True)

@@ -59,4 +59,5 @@ def missing_types(units: list[Unit], ctx, top: int) -> list[str]:
         return []
     best = sorted(units, key=lambda u: -u.prob)[:top]
     return [t for t in sorted(ctx.wants) if t in REQUIRED_TYPES
-            and not any(typed_match(u.text, {t}, ctx.question, ctx.counted, u.lang or "de", ctx.title_words) for u in best)]
+            and not any(typed_match(u.text, {t}, ctx.question, ctx.counted, u.lang or "de", ctx.title_words,
+                                           ctx.count_window) for u in best)]
