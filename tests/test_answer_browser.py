@@ -89,6 +89,20 @@ def test_the_ui_example_question_is_answered_with_the_member_count(browser, serv
         ctx.close()
 
 
+def test_the_member_count_is_answered_in_english_too(browser, server):
+    """The English text says it with more function words ("around 250
+    stakeholders from science and industry are integrated in the cluster as
+    members"): the count still counts the members."""
+    ctx, page = open_page(browser, server, "en-US")
+    try:
+        ask(page, "How many members does Life Science Nord have?")
+        chat = answer_of(page, 1)
+        expect(chat).to_contain_text("250")
+        expect(chat.locator(".lsn-abstained")).to_have_count(0)
+    finally:
+        ctx.close()
+
+
 def test_address_the_shortage_is_answered_not_read_as_a_postal_address(browser, server):
     ctx, page = open_page(browser, server, "en-US")
     try:
