@@ -20,6 +20,7 @@ from lsn_assistant.answering.units import build_units, lines_of, stream
 from lsn_assistant.answering.wording import compose
 from lsn_assistant.assistant import answer_words
 from lsn_assistant.conversation import Resolved
+from lsn_assistant.lexical import analyze
 from lsn_assistant.text import sentence_spans
 from lsn_assistant.types import Chunk, ScoredChunk
 
@@ -171,6 +172,27 @@ def test_nothing_likely_enough_abstains_and_a_list_question_gets_the_whole_list(
     assert chosen.kind == "list"
     chosen = select(scored(units, probs), th, listy=False)
     assert chosen and all(u.kind != "list" for u in chosen) and len(chosen) <= 3
+
+
+def test_a_unit_saying_nothing_beyond_the_question_is_never_quoted():
+    from lsn_assistant.answering.features import featurize
+
+    q = "How many members does Life Science Nord have?"
+    ctx = QuestionContext.make(q, "en", {"member": 1.0, "life": 1.0, "scienc": 1.0, "nord": 1.0}, {}, np.zeros(4),
+                               aliases={"life": frozenset({"lsn"})})
+    a = chunk("LSN Life Science Nord.\n\nAround 250 stakeholders are integrated as members of LSN.", 0)
+    units = units_for(a)
+    cos = [np.array([0.8] * sum(len(p.lines) for p in u.parts)) for u in units]
+    stems = [frozenset(analyze(u.text, "en")) for u in units]
+    featurize(units, cos, stems, ctx)
+    echo = next(u for u in units if u.text.startswith("LSN Life"))
+    count = next(u for u in units if "250" in u.text)
+    assert echo.features["novel"] == 0 and count.features["novel"] > 0
+    th = Thresholds(answer=0.1, select=0.1, relative=0.1, max_units=3)
+    # the echo more likely than the count, as the model rated it: still only the count is quoted
+    probs = [0.9 if u is echo else 0.5 for u in units]
+    assert echo not in select(scored(units, probs), th, listy=False)
+    assert count in select(scored(units, probs), th, listy=False)
 
 
 def test_an_absent_kind_of_answer_is_missing():

@@ -136,6 +136,8 @@ def featurize(units: list[Unit], cos: list[np.ndarray], stems: list[frozenset[st
     for u, v in zip(units, z):
         best_here[u.hit.chunk.chunk_id] = max(best_here.get(u.hit.chunk.chunk_id, -9.0), float(v))
     neighbour_cos = neighbour_cos or [0.0] * len(units)
+    # what the question itself says (its stems, their translation, the abbreviations for them)
+    given = frozenset(ctx.own) | frozenset(ctx.trans) | frozenset().union(*ctx.aliases.values())
     top_w = max(ctx.own.values(), default=0.0) or 1.0
     rows = []
     for k, (u, c, cm, lx) in enumerate(zip(units, cmax, cmean, lex)):
@@ -189,6 +191,10 @@ def featurize(units: list[Unit], cos: list[np.ndarray], stems: list[frozenset[st
             "unknown_share": ctx.unknown,
         }
         u.features = f
+        # not a model feature but a condition of being quoted (``select``): a
+        # unit must say something beyond the question's own words ("LSN |
+        # Life Science Nord" answers no question about Life Science Nord's members)
+        u.features["novel"] = sum(1 for st in stems[k] if not _stem_in(st, given))
         rows.append([f[name] for name in FEATURES])
     return np.asarray(rows, dtype=float)
 

@@ -20,8 +20,10 @@ def select(units: list[Unit], thresholds: Thresholds, listy: bool, parts: int = 
     otherwise up to ``max_units`` units that each clear ``select`` and a share
     of the best one's probability (more for a list question and for each
     further part of a question). Units overlapping a chosen one (the same
-    sentence inside a chosen list) are skipped."""
-    ranked = sorted(units, key=lambda u: -u.prob)
+    sentence inside a chosen list) and units with no word beyond the
+    question's own (``features["novel"]``, counted by ``featurize``) are
+    skipped: a unit that only repeats the question answers nothing."""
+    ranked = sorted((u for u in units if u.features.get("novel", 1)), key=lambda u: -u.prob)
     if listy:
         lists = [u for u in ranked if u.kind in LISTY]
         if lists and lists[0].prob >= thresholds.list_answer:
