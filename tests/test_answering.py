@@ -83,6 +83,14 @@ def test_address_as_a_verb_is_no_question_for_contact_details():
     assert "contact" in answer_types("What is the postal address of LSN?")
 
 
+def test_mittel_is_money_only_as_funds():
+    assert "money" in answer_types("Wie viel Fördermittel hat das Land bereitgestellt?")
+    assert "money" in answer_types("Wie viel Haushaltsmittel fließen in das Projekt?")
+    assert "money" in answer_types("Wie viel Mittel stehen dafür bereit?")
+    assert "money" not in answer_types("Wie viel Desinfektionsmittel konnte das Netzwerk täglich liefern?")
+    assert "money" not in answer_types("Wie viele Mitglieder hat der Verbund, und wie viel davon ist Mittelstand?")
+
+
 def test_a_count_written_as_a_word_is_a_count():
     wants = answer_types("Wie viele Universitäten gibt es?")
     forms = [{"universitat", "universitaten", "university"}]

@@ -27,12 +27,15 @@ _PART_CUES = re.compile(
 )
 
 
-# What a question asks for, by cue words. Each kind has a test a sentence that
+# What a question asks for, by cue words. "Mittel" is money as a word of its own
+# or in a funding compound ("Haushaltsmittel"), not in "Desinfektionsmittel",
+# "Arzneimittel" or "Mittelstand". Each kind has a test a sentence that
 # answers it passes: a question asking "how much does it cost" is not answered
 # by a sentence without an amount of money, whatever else it shares with it.
 _Q_MONEY = re.compile(
     r"\b(how much|wie viel|wie hoch)\b.*\b(cost\w*|price\w*|fee\w*|fund\w*|budget\w*|money|pay\w*|spend\w*|"
-    r"\w*(?:kost|preis|gebühr|beitr[äa]g|förder|finanz|mittel|geld|budget)\w*|zahl(?:t|en))\b"
+    r"\w*(?:kost|preis|gebühr|beitr[äa]g|förder|finanz|geld|budget)\w*|(?:haushalts|eigen|dritt|bundes|landes|projekt)?mitteln?|"
+    r"zahl(?:t|en))\b"
     r"|\b(was|what)\b.*\b(kostet|kosten|costs?)\b|\b(wie teuer|how expensive)\b"
     r"|\b(welche[nrs]?|what|which)\s+((?-i:[a-zäöü]\w*)\s+)?(kosten|preise?|gebühre?n?|costs?|prices?|fees?)\b",
     re.IGNORECASE,
