@@ -21,7 +21,7 @@ def select(units: list[Unit], thresholds: Thresholds, listy: bool, parts: int = 
     of the best one's probability (more for a list question and for each
     further part of a question). Units overlapping a chosen one (the same
     sentence inside a chosen list) and units with no word beyond the
-    question's own (``features["novel"]``, counted by ``featurize``) are
+    question's own (``features["novel"]``, set by ``featurize``) are
     skipped: a unit that only repeats the question answers nothing."""
     ranked = sorted((u for u in units if u.features.get("novel", 1)), key=lambda u: -u.prob)
     if listy:
