@@ -272,13 +272,13 @@ class Answerer:
         for u in units:
             cs, us, st = [], [], set()
             for part in u.parts:
-                _, vecs, line_stems, use = lines[part.chunk.chunk_id]  # a ChunkLines
+                cl = lines[part.chunk.chunk_id]
                 for i in part.lines:
-                    if i < len(vecs):
-                        cs.append(float((qvecs @ vecs[i]).max()))
-                        st |= line_stems[i]
-                    if i < len(use):
-                        us.append(float((uvecs @ use[i]).max()))
+                    if i < len(cl.e5):
+                        cs.append(float((qvecs @ cl.e5[i]).max()))
+                        st |= cl.stems[i]
+                    if i < len(cl.use):
+                        us.append(float((uvecs @ cl.use[i]).max()))
             first, last = u.parts[0], u.parts[-1]
             around = [(first.chunk.chunk_id, first.lines[0] - 1), (last.chunk.chunk_id, last.lines[-1] + 1)]
             near.append(max((float((qvecs @ lines[cid].e5[i]).max()) for cid, i in around

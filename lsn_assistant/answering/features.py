@@ -138,14 +138,6 @@ def featurize(units: list[Unit], cos: list[np.ndarray], stems: list[frozenset[st
     neighbour_cos = neighbour_cos or [0.0] * len(units)
     # what the question itself says (its stems, their translation, the abbreviations for them)
     given = frozenset(ctx.own) | frozenset(ctx.trans) | frozenset().union(*ctx.aliases.values())
-    long_given = [g for g in given if len(g) >= 5]
-
-    def new_word(st: str) -> bool:
-        """Not the question's (``_stem_in``, unrolled: it runs for every unit)."""
-        if st in given:
-            return False
-        return len(st) < 5 or not any(st.startswith(g) or g.startswith(st) or st.endswith(g) or g.endswith(st)
-                                      for g in long_given)
     top_w = max(ctx.own.values(), default=0.0) or 1.0
     rows = []
     for k, (u, c, cm, lx) in enumerate(zip(units, cmax, cmean, lex)):
@@ -202,7 +194,7 @@ def featurize(units: list[Unit], cos: list[np.ndarray], stems: list[frozenset[st
         # not a model feature but a condition of being quoted (``select``): a
         # unit must say something beyond the question's own words ("LSN |
         # Life Science Nord" answers no question about Life Science Nord's members)
-        u.features["novel"] = float(any(new_word(st) for st in stems[k]))
+        u.features["novel"] = float(any(not _stem_in(st, given) for st in stems[k]))
         rows.append([f[name] for name in FEATURES])
     return np.asarray(rows, dtype=float)
 

@@ -207,10 +207,13 @@ def _stem_match(a: str, b: str) -> bool:
 
 
 def _stem_in(term: str, stems: frozenset[str]) -> bool:
-    """A question stem is in a sentence: as is, or as part of a compound."""
+    """A question stem is in a sentence: as is, or as part of a compound
+    (``_stem_match``, written out: this runs for every stem of every unit)."""
     if term in stems:
         return True
-    return len(term) >= 5 and any(_stem_match(term, s) for s in stems)
+    return len(term) >= 5 and any(
+        len(s) >= 5 and (term.startswith(s) or s.startswith(term) or term.endswith(s) or s.endswith(term)) for s in stems
+    )
 
 
 def typed_match(text: str, wants: set[str], question: str = "", counted: list[set[str]] | None = None,
