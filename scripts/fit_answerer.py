@@ -278,10 +278,7 @@ def main() -> None:
         "scaler": {"mean": sc.mean_.round(6).tolist(), "scale": sc.scale_.round(6).tolist()},
         "coef": final.coef_[0].round(6).tolist(),
         "intercept": round(float(final.intercept_[0]), 6),
-        "thresholds": {"passages": th.passages, "answer": th.answer, "select": th.select, "relative": th.relative, "max_units": th.max_units,
-                       "list_answer": th.list_answer, "abstain": th.abstain,
-                       "type_top": th.type_top, "per_part": th.per_part, "max_list_units": th.max_list_units,
-                       "count_window": th.count_window},
+        "thresholds": dataclasses.asdict(th),  # read back by Thresholds(**…)
         "question": {
             "model": "sklearn.linear_model.LogisticRegression (class_weight=balanced)",
             "features": list(QUESTION_FEATURES),
