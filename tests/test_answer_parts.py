@@ -12,7 +12,6 @@ from conftest import clean_settings, excerpt
 from eval.answers import CorpusText, check_citations, groundedness, statements
 from eval.testset import Question
 from lsn_assistant.assistant import CitationNumbers
-from lsn_assistant.answering.features import _ANAPHOR
 from lsn_assistant.answering.question import (
     answer_types,
     is_contact_line,
@@ -20,7 +19,10 @@ from lsn_assistant.answering.question import (
     question_parts,
     typed_match,
 )
-from lsn_assistant.answering.units import Unit, build_units, classify, lines_of
+from lsn_assistant.answering.scorer import Thresholds
+from lsn_assistant.answering.select import select
+from lsn_assistant.answering.units import Unit, build_units, classify, lines_of, refers_back
+from lsn_assistant.answering.wording import compose
 from lsn_assistant.conversation import is_follow_up, parse_history, resolve
 from lsn_assistant.errors import BadQuery
 from lsn_assistant.text import sentence_spans, sentences
@@ -190,7 +192,30 @@ def test_line_classes(line, cls):
     ],
 )
 def test_sentences_that_refer_back(sentence, refers):
-    assert bool(_ANAPHOR.match(sentence.lstrip("„“\"'‚‘»«("))) is refers
+    assert refers_back(sentence) is refers
+
+
+def test_a_sentence_that_refers_back_is_quoted_with_the_one_it_points_to():
+    text = ("Das Netzwerk setzt auf Themenschwerpunkte in der Medizintechnik. "
+            "Dieser Ansatz wird als eigenes Ziel aufgeführt.\n\n"
+            "Dies gilt auch für die Biotechnologie.")
+    units = {u.text: u for u in units_of(text) if u.kind == "sentence"}
+    shown = compose([units["Dieser Ansatz wird als eigenes Ziel aufgeführt."]], "de")[0]
+    assert shown == ("Das Netzwerk setzt auf Themenschwerpunkte in der Medizintechnik. "
+                     "Dieser Ansatz wird als eigenes Ziel aufgeführt. [1]")
+    # scored as itself: the sentence before it adds nothing to its features
+    assert units["Dieser Ansatz wird als eigenes Ziel aufgeführt."].parts[0].quote.startswith("Dieser")
+    # the first sentence of a paragraph has nothing in it to point to
+    assert compose([units["Dies gilt auch für die Biotechnologie."]], "de")[0].startswith("Dies gilt")
+    # a connective or an expletive "Es" reads on its own
+    plain = {u.text: u for u in units_of("Das Netzwerk wächst. Es gibt 250 Mitglieder. Auch die Zahl der Projekte steigt.")}
+    assert compose([plain["Es gibt 250 Mitglieder."]], "de")[0] == "Es gibt 250 Mitglieder. [1]"
+    assert compose([plain["Auch die Zahl der Projekte steigt."]], "de")[0].startswith("Auch")
+    # the sentence pointed to is not quoted a second time beside it
+    lead, back = units["Das Netzwerk setzt auf Themenschwerpunkte in der Medizintechnik."], units[
+        "Dieser Ansatz wird als eigenes Ziel aufgeführt."]
+    back.prob, lead.prob = 0.9, 0.8
+    assert select([lead, back], Thresholds(answer=0.1, select=0.1, relative=0.1, max_units=3), listy=False) == [back]
 
 
 # ---- follow-ups

@@ -292,7 +292,9 @@ def test_docx_has_the_headings_the_quotes_and_the_references(points_draft):
     assert headings == [STAKEHOLDERS, PARTNERS, OFF_TOPIC, "Quellen"]
     quotes = [text for style, text in paragraphs if style == "Quote"]
     assert len(quotes) == sum(len(s.evidence) for s in edited.sections)
-    assert any(t.startswith("„Dieser vereint rund 250 Akteure") and "“ [1] — " in t for t in quotes)
+    # "Dieser" is quoted with the sentence it points back to
+    assert any(t.startswith("„Eine ebenso zentrale Rolle wird auch weiterhin der Life Science Nord e. V. einnehmen. "
+                            "Dieser vereint rund 250 Akteure") and "“ [1] — " in t for t in quotes)
     assert ("Normal", "Ein neuer Absatz.") in paragraphs
     assert any("Platin, Gold und Silber" in t for style, t in paragraphs if style in ("List Bullet", "Normal", "Quote"))
     bold = [r.text for p in document.paragraphs for r in p.runs if r.bold]

@@ -218,6 +218,8 @@ class Answerer:
                     if parts is None:
                         continue  # spliced by the cleaner: not verbatim in the document
                     u.parts = parts
+                if u.context and not all(self.sources.holds(p.chunk.doc, p.quote) for p in u.context):
+                    u.context = ()  # quoted alone rather than with a spliced sentence
                 seen.add(key)
                 out.append(u)
         return out, lines

@@ -27,15 +27,8 @@ from .question import (
     question_parts,
     typed_match,
 )
-from .units import KINDS, Unit
+from .units import KINDS, Unit, refers_back
 
-_ANAPHOR = re.compile(
-    r"^((?:Da|Hier)r?(?:an|auf|aus|bei|durch|für|gegen|in|mit|nach|neben|über|um|unter|von|vor|zu)|Darüber hinaus|"
-    r"Daher|Deshalb|Dies|Diese|Dieser|Dieses|Es|Sie|Er|Hier|So|Außerdem|Zudem|Auch|Gleichzeitig|Ebenso|Zusätzlich|"
-    r"Somit|Daneben|Dort|Danach|Demnach|"
-    r"This|These|It|They|Its|Their|In addition|Also|At the same time|Thus|Therefore|Here|Such|Moreover|"
-    r"Furthermore|He|She|There|Among them|Of these)\b"
-)
 # a count the question names ("Welche sechs Themenfelder", "the four guiding philosophies")
 _COUNT_WORDS = {
     "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10,
@@ -144,7 +137,6 @@ def featurize(units: list[Unit], cos: list[np.ndarray], stems: list[frozenset[st
         matched = [ctx.own[t] for t in matches[k][0]]
         ranks = u.hit.scores or {}
         text = u.text
-        first = u.parts[0].quote.lstrip("„“\"'‚‘»«(")
         n_items = len(u.items)
         typed = bool(ctx.wants) and typed_match(text, ctx.wants, ctx.question, ctx.counted, u.lang or "de", ctx.title_words,
                                                   ctx.count_window)
@@ -185,7 +177,7 @@ def featurize(units: list[Unit], cos: list[np.ndarray], stems: list[frozenset[st
             "items_match_count": float(ctx.named_count > 0 and (n_items == ctx.named_count or _names_count(text, ctx.named_count))),
             "same_lang": float(u.lang == ctx.lang),
             "first_in_passage": float(u.parts[0].lines[0] == 0),
-            "refers_back": float(bool(_ANAPHOR.match(first))),
+            "refers_back": float(refers_back(u.parts[0].quote)),
             "noise": float("contact" not in ctx.wants and is_contact_line(text)),
             "question_like": float(text.rstrip().endswith("?")),
             "unknown_share": ctx.unknown,

@@ -48,9 +48,10 @@ def _overlaps(a: Unit, b: Unit) -> bool:
     ka, kb = a.key, b.key
     if ka == kb or (ka and kb and (ka in kb or kb in ka)):
         return True
-    spans_a = {(p.chunk.doc, p.chunk.text[p.start:p.end]) for p in a.parts}
-    spans_b = {(p.chunk.doc, p.chunk.text[p.start:p.end]) for p in b.parts}
-    return bool(spans_a & spans_b)
+    # by what is shown: a sentence quoted with the one it points back to
+    # overlaps that one
+    return any(pa.chunk.doc == pb.chunk.doc and (pa.quote in pb.quote or pb.quote in pa.quote)
+               for pa in a.quoted for pb in b.quoted)
 
 
 def missing_types(units: list[Unit], ctx, top: int) -> list[str]:

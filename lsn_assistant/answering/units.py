@@ -38,6 +38,22 @@ _DIGIT = re.compile(r"\d")
 # a line of a table of contents: a page number, then a chapter number and its
 # title ("16 2 Die Einbettung von …", "45 8 Review-Prozess")
 _TOC_LINE = re.compile(r"^\d{1,3}\s+\d{1,2}(?:\.\d{1,2})*\.?\s+[A-ZÄÖÜ]")
+# a sentence that opens by pointing back at what stands before it
+_ANAPHOR = re.compile(
+    r"^((?:Da|Hier)r?(?:an|auf|aus|bei|durch|für|gegen|in|mit|nach|neben|über|um|unter|von|vor|zu)|Darüber hinaus|"
+    r"Daher|Deshalb|Dies|Diese|Dieser|Dieses|Es|Sie|Er|Hier|So|Außerdem|Zudem|Auch|Gleichzeitig|Ebenso|Zusätzlich|"
+    r"Somit|Daneben|Dort|Danach|Demnach|"
+    r"This|These|It|They|Its|Their|In addition|Also|At the same time|Thus|Therefore|Here|Such|Moreover|"
+    r"Furthermore|He|She|There|Among them|Of these)\b"
+)
+# ... and those that cannot be read without it: a demonstrative ("Dieser
+# Ansatz …", "These …"), a pronominal adverb ("Damit …", "Hierunter …") or a
+# personal pronoun ("Sie …", "They …"); not a connective ("Auch …", "So …",
+# "Daher …") nor "Es"/"It", mostly an expletive ("Es gibt …")
+_POINTS_BACK = re.compile(
+    r"^((?:Da|Hier)r?(?:an|auf|aus|bei|durch|für|gegen|in|mit|nach|neben|über|um|unter|von|vor|zu)|"
+    r"Dies|Diese|Dieser|Dieses|Diesem|Diesen|Sie|Er|This|These|Such|They|He|She|Of these|Among them)\b"
+)
 
 
 def display(quote: str) -> str:
@@ -89,6 +105,13 @@ class Unit:
     items: tuple[str, ...] = ()  # list items / headings, as displayed
     features: dict = field(default_factory=dict)
     prob: float = 0.0
+    # what the answer quotes when it is not ``parts``: a sentence that points
+    # back ("Dieser Ansatz wird … aufgeführt.") with the sentence it points to
+    context: tuple[Part, ...] = ()
+
+    @property
+    def quoted(self) -> tuple[Part, ...]:
+        return self.context or self.parts
 
     @property
     def text(self) -> str:
@@ -105,6 +128,17 @@ class Unit:
     @property
     def key(self) -> str:
         return re.sub(r"\W+", "", fold(self.text))
+
+
+def refers_back(text: str) -> bool:
+    """``text`` opens by pointing back at what stands before it ("Dieser
+    Ansatz …", "Damit …", "These …")."""
+    return bool(_ANAPHOR.match(display(text).lstrip("„“\"'‚‘»«(")))
+
+
+def points_back(text: str) -> bool:
+    """``text`` cannot be read without the sentence before it."""
+    return bool(_POINTS_BACK.match(display(text).lstrip("„“\"'‚‘»«(")))
 
 
 def _is_upper_header(text: str) -> bool:
@@ -215,8 +249,13 @@ def build_units(hit: ScoredChunk, lines: list[Line], wide: list[Line]) -> list[U
     while i < n:
         ln = lines[i]
         if ln.cls in ("sentence", "item") and touches([ln]) and len(ln.text.split()) <= MAX_WORDS:
+            prev = lines[i - 1] if i else None
+            context = ()
+            if (ln.cls == "sentence" and prev is not None and prev.cls == "sentence" and _same_paragraph(prev, ln)
+                    and len(prev.text.split()) + len(ln.text.split()) <= MAX_PARAGRAPH_WORDS and points_back(ln.text)):
+                context = _merge([prev, ln])
             out.append(Unit("sentence" if ln.cls == "sentence" else "item", _merge([ln]), hit,
-                            items=(display(ln.text),) if ln.cls == "item" else ()))
+                            items=(display(ln.text),) if ln.cls == "item" else (), context=context))
         # a lead-in (a sentence or a heading or label) followed by items: a list
         # (numbered lines after a lead-in ending with a colon are items too)
         kinds = ("item", "numbered") if ln.text.rstrip().endswith(":") else ("item",)
@@ -271,6 +310,12 @@ def _is_contents(run: list[Line]) -> bool:
     return toc > 0 and 2 * toc >= len(run)
 
 
+def _same_paragraph(prev: Line, ln: Line) -> bool:
+    """``ln`` follows ``prev`` directly in one paragraph of one chunk."""
+    return (prev.chunk.chunk_id == ln.chunk.chunk_id and prev.idx == ln.idx - 1
+            and "\n\n" not in ln.chunk.text[prev.end:ln.start])
+
+
 def _paragraphs(hit: ScoredChunk, lines: list[Line], touches) -> list[Unit]:
     """Paragraphs of two or more sentences, short enough to quote whole."""
     out = []
@@ -284,9 +329,7 @@ def _paragraphs(hit: ScoredChunk, lines: list[Line], touches) -> list[Unit]:
 
     for ln in lines:
         prev = group[-1] if group else None
-        new = (prev is None or prev.chunk.chunk_id != ln.chunk.chunk_id or prev.idx != ln.idx - 1
-               or "\n\n" in ln.chunk.text[prev.end:ln.start])
-        if new:
+        if prev is None or not _same_paragraph(prev, ln):
             close()
         group.append(ln)
     close()

@@ -41,7 +41,7 @@ def compose(chosen: list[Unit], lang: str, listy: bool = False) -> tuple[str, li
         if u.kind in ("list", "headings", "data") and u.items:
             body.extend(_bulleted(u, cite))
         else:
-            body.append(" ".join(f"{display(p.quote)} [{cite(p)}]" for p in u.parts))
+            body.append(" ".join(f"{display(p.quote)} [{cite(p)}]" for p in u.quoted))
     if listy and len(chosen) > 1 and all(u.kind not in ("list", "headings", "data") for u in chosen):
         lines.append(lab["list_intro"])
         lines.extend(f"- {b}" for b in body)
