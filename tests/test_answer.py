@@ -114,7 +114,17 @@ def test_english_list_intro(assistant):
     a = assistant.ask("Which partner programmes are offered to members?")
     assert not a.abstained
     assert a.text.splitlines()[0] in ("The documents list:", "The evidence is in German only; it is quoted verbatim:")
-    assert "The documents list:" in a.text.splitlines()[:2]
+    assert "Platin, Gold und Silber" in a.text
+    # a list question answered by several sentences: they are bullets under the intro
+    from lsn_assistant.answering.units import Part, Unit
+    from lsn_assistant.answering.wording import compose
+    from lsn_assistant.types import Chunk, ScoredChunk
+
+    chunk = Chunk("e1", "x.txt", "Members can choose Platinum. Members can choose Gold.", lang="en")
+    units = [Unit("sentence", (Part(chunk, start, end, (i,)),), ScoredChunk(chunk, 1.0, 1))
+             for i, (start, end) in enumerate(((0, 28), (29, 53)))]
+    text = compose(units, "en", listy=True)[0]
+    assert text.splitlines() == ["The documents list:", "- Members can choose Platinum. [1]", "- Members can choose Gold. [2]"]
 
 
 def test_short_list_items_are_candidates_and_a_repeated_sentence_is_not_an_overlap(assistant):
