@@ -197,23 +197,21 @@ def _numbers_in(tokens: list[str], question_tokens: set[str], count: bool) -> li
     return out
 
 
-@functools.lru_cache(maxsize=262144)  # the same pairs recur across a question's units
-def _stem_match(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    if min(len(a), len(b)) >= 5:  # compound parts: "mitglied" in "neumitglied"
-        return a.startswith(b) or b.startswith(a) or a.endswith(b) or b.endswith(a)
-    return False
-
-
 def _stem_in(term: str, stems: frozenset[str]) -> bool:
     """A question stem is in a sentence: as is, or as part of a compound
-    (``_stem_match``, written out: this runs for every stem of every unit)."""
+    ("mitglied" in "neumitglied"). Direct string tests, no call per pair:
+    this runs for every stem of every unit."""
     if term in stems:
         return True
     return len(term) >= 5 and any(
         len(s) >= 5 and (term.startswith(s) or s.startswith(term) or term.endswith(s) or s.endswith(term)) for s in stems
     )
+
+
+@functools.lru_cache(maxsize=262144)  # the same pairs recur across a question's units
+def _stem_match(a: str, b: str) -> bool:
+    """Two stems match as ``_stem_in`` matches one against a sentence's."""
+    return _stem_in(a, frozenset((b,)))
 
 
 def typed_match(text: str, wants: set[str], question: str = "", counted: list[set[str]] | None = None,

@@ -38,9 +38,11 @@ _DIGIT = re.compile(r"\d")
 # a line of a table of contents: a page number, then a chapter number and its
 # title ("16 2 Die Einbettung von …", "45 8 Review-Prozess")
 _TOC_LINE = re.compile(r"^\d{1,3}\s+\d{1,2}(?:\.\d{1,2})*\.?\s+[A-ZÄÖÜ]")
+# a pronominal adverb ("Damit …", "Hierunter …"), in both patterns below
+_PRONOMINAL_ADVERB = r"(?:Da|Hier)r?(?:an|auf|aus|bei|durch|für|gegen|in|mit|nach|neben|über|um|unter|von|vor|zu)"
 # a sentence that opens by pointing back at what stands before it
 _ANAPHOR = re.compile(
-    r"^((?:Da|Hier)r?(?:an|auf|aus|bei|durch|für|gegen|in|mit|nach|neben|über|um|unter|von|vor|zu)|Darüber hinaus|"
+    rf"^({_PRONOMINAL_ADVERB}|Darüber hinaus|"
     r"Daher|Deshalb|Dies|Diese|Dieser|Dieses|Es|Sie|Er|Hier|So|Außerdem|Zudem|Auch|Gleichzeitig|Ebenso|Zusätzlich|"
     r"Somit|Daneben|Dort|Danach|Demnach|"
     r"This|These|It|They|Its|Their|In addition|Also|At the same time|Thus|Therefore|Here|Such|Moreover|"
@@ -51,7 +53,7 @@ _ANAPHOR = re.compile(
 # personal pronoun ("Sie …", "They …"); not a connective ("Auch …", "So …",
 # "Daher …") nor "Es"/"It", mostly an expletive ("Es gibt …")
 _POINTS_BACK = re.compile(
-    r"^((?:Da|Hier)r?(?:an|auf|aus|bei|durch|für|gegen|in|mit|nach|neben|über|um|unter|von|vor|zu)|"
+    rf"^({_PRONOMINAL_ADVERB}|"
     r"Dies|Diese|Dieser|Dieses|Diesem|Diesen|Sie|Er|This|These|Such|They|He|She|Of these|Among them)\b"
 )
 
@@ -130,15 +132,19 @@ class Unit:
         return re.sub(r"\W+", "", fold(self.text))
 
 
+def _opening(text: str) -> str:
+    return display(text).lstrip("„“\"'‚‘»«(")
+
+
 def refers_back(text: str) -> bool:
     """``text`` opens by pointing back at what stands before it ("Dieser
     Ansatz …", "Damit …", "These …")."""
-    return bool(_ANAPHOR.match(display(text).lstrip("„“\"'‚‘»«(")))
+    return bool(_ANAPHOR.match(_opening(text)))
 
 
 def points_back(text: str) -> bool:
     """``text`` cannot be read without the sentence before it."""
-    return bool(_POINTS_BACK.match(display(text).lstrip("„“\"'‚‘»«(")))
+    return bool(_POINTS_BACK.match(_opening(text)))
 
 
 def _is_upper_header(text: str) -> bool:
